@@ -1,0 +1,21 @@
+"""Mounts each domain's router under /api/v1."""
+
+from fastapi import APIRouter
+
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.campaigns.router import router as campaigns_router
+from app.meta.router import router as meta_router
+from app.orgs.router import router as orgs_router
+from app.users.router import router as users_router
+
+api_router = APIRouter(prefix="/api/v1")
+for router in (
+    auth_router,
+    orgs_router,
+    users_router,
+    campaigns_router,
+    audit_router,
+    meta_router,
+):
+    api_router.include_router(router)

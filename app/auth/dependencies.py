@@ -1,0 +1,111 @@
+"""Authentication and route-level gates as `Annotated` aliases.
+
+`CurrentPrincipal` costs no database round trip on the hot path: the JWT carries role, org
+and capabilities, decoded tokens are memoised, and revocation is checked against a
+short-lived per-worker copy of the principal's token version.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordBearer
+
+from app.auth.principal import Principal
+from app.auth.service import auth_states, load_auth_state, principal_from_claims
+from app.core import security
+from app.core.errors import Forbidden, Unauthorized
+from app.core.time import now
+from app.users.models import Capability, Role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+_MEMO_SIZE = 20_000
+_memo: OrderedDict[str, tuple[security.AccessClaims, Principal]] = OrderedDict()
+
+
+def _decode(token: str) -> tuple[security.AccessClaims, Principal]:
+    hit = _memo.get(token)
+    if hit is not None:
+        return hit
+    claims = security.decode_access_token(token)
+    entry = (claims, principal_from_claims(claims))
+    _memo[token] = entry
+    if len(_memo) > _MEMO_SIZE:
+        _memo.popitem(last=False)
+    return entry
+
+
+def _unauthenticated(code: str = "auth.unauthenticated") -> Unauthorized:
+    return Unauthorized(
+        code,
+        zh="访问令牌缺失、无效或已过期。",
+        en="The access token is missing, invalid or expired.",
+    )
+
+
+async def get_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise _unauthenticated()
+    try:
+        claims, principal = _decode(token)
+    except security.TokenError as exc:
+        raise _unauthenticated() from exc
+    if claims.expires_at <= now():
+        _memo.pop(token, None)
+        raise _unauthenticated("auth.token_expired")
+    state = auth_states.get(claims.subject)
+    if state is None:
+        state = await run_in_threadpool(load_auth_state, claims.subject)
+    if not state.active or state.token_version != claims.token_version:
+        raise _unauthenticated("auth.token_revoked")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _role_names(roles: tuple[Role, ...]) -> tuple[str, str]:
+    return "、".join(r.zh for r in roles), ", ".join(r.value for r in roles)
+
+
+def require(
+    *roles: Role, capabilities: tuple[Capability, ...] = ()
+) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """A gate passing callers with any of `roles` or any of `capabilities`."""
+    zh_roles, en_roles = _role_names(roles)
+    zh_caps = "、".join(c.zh for c in capabilities)
+    en_caps = ", ".join(c.value for c in capabilities)
+
+    async def gate(principal: CurrentPrincipal) -> Principal:
+        if principal.role in roles or any(principal.can(c) for c in capabilities):
+            return principal
+        who_zh = zh_roles + (f"或具备{zh_caps}能力的用户" if capabilities else "")
+        who_en = en_roles + (f" or users with {en_caps}" if capabilities else "")
+        raise Forbidden(zh=f"此操作仅限{who_zh}。", en=f"This action is limited to {who_en}.")
+
+    return gate
+
+
+def require_scope(scope: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """For service accounts: the token must carry `scope`. Users pass (their role decides)."""
+
+    async def gate(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_scope(scope):
+            raise Forbidden(
+                "auth.scope_missing",
+                zh=f"访问令牌缺少权限范围 {scope}。",
+                en=f"The access token lacks the scope {scope}.",
+            )
+        return principal
+
+    return gate
+
+
+AdminUser = Annotated[Principal, Depends(require(Role.admin))]
+OfficeUser = Annotated[Principal, Depends(require(Role.office))]

@@ -1,0 +1,63 @@
+"""create_app(): middleware, error handlers and routers. Nothing else."""
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api import api_router
+from app.core import handlers
+from app.core.config import get_settings
+from app.core.logging import configure as configure_logging
+from app.core.middleware import RequestMiddleware
+from app.ops.router import router as ops_router
+
+DESCRIPTION = """
+Backend of a district's campus-safety special rectification campaign (校园安全管理专项整治).
+
+Schools register and fix safety hazards; the office supervises, assigns what schools cannot
+fix, verifies and closes; departments carry out tasks; the police work major cases under
+listed supervision; the office summarises and holds to account.
+
+* **Auth**: `POST /api/v1/auth/token` (OAuth2 password or client-credentials grant), then
+  `Authorization: Bearer <access_token>`.
+* **Visibility**: every read is scoped to the caller's org. Another org's object is 404.
+* **Errors**: `application/problem+json` with a stable `code`; `Accept-Language: en` for
+  English messages (Chinese by default).
+* **Lists**: `limit` ≤ 100 and an opaque `cursor` (`next_cursor` of the previous page).
+* **Changes**: `PATCH` needs `If-Match` with the `ETag` you read.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging()
+    app = FastAPI(
+        title="Campus-safety rectification API · 校园安全专项整治",
+        description=DESCRIPTION,
+        version="1.0.0",
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Accept-Language",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+        )
+    app.add_middleware(RequestMiddleware)
+    handlers.install(app)
+    app.include_router(ops_router)
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()
