@@ -1,19 +1,26 @@
 """Imports every table so that `SQLModel.metadata` is complete (Alembic, tests)."""
 
+from app.attachments.models import Attachment
 from app.audit.models import AuditLog
 from app.auth.models import RefreshToken, ServiceClient
 from app.campaigns.models import Campaign, CampaignKeyDate, CampaignMember, CampaignPhase
 from app.events.models import Event
+from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
 from app.users.models import User
 
 __all__ = [
+    "Attachment",
     "AuditLog",
     "Campaign",
     "CampaignKeyDate",
     "CampaignMember",
     "CampaignPhase",
     "Event",
+    "Hazard",
+    "HazardCodeCounter",
+    "HazardEvent",
+    "HazardExtension",
     "Org",
     "RefreshToken",
     "ServiceClient",

@@ -1,0 +1,49 @@
+"""Who may see which hazards. Every hazard list, get, export, stat and attachment check
+starts from `visible_hazards`. Deny by default."""
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlmodel import col
+
+from app.auth.principal import Principal
+from app.hazards.models import Hazard
+from app.orgs.models import Org
+from app.users.models import Capability, Role
+
+
+def visible_hazards(principal: Principal) -> ColumnElement[bool]:
+    """The WHERE clause of the hazards `principal` may read.
+
+    * office, oversight, and service accounts (their scope is checked at the route): all;
+    * inspectors (检查组): all — they register and verify at any school;
+    * a school: its own hazards;
+    * a department: hazards it must fix, hazards it registered, hazards at schools it
+      supervises, and hazards under listed supervision by it;
+    * admins: none (they manage users and orgs, not business data).
+    """
+    if principal.sees_district or principal.can(Capability.inspector):
+        return true()
+    if principal.org_id is None:
+        return false()
+    if principal.role == Role.school:
+        return col(Hazard.school_id) == principal.org_id
+    if principal.role == Role.department:
+        supervised_schools = select(col(Org.id)).where(col(Org.supervising_org_id) == principal.org_id)
+        return or_(
+            col(Hazard.responsible_org_id) == principal.org_id,
+            col(Hazard.reporter_org_id) == principal.org_id,
+            col(Hazard.supervising_org_id) == principal.org_id,
+            col(Hazard.school_id).in_(supervised_schools),
+        )
+    return false()
+
+
+def may_register_at(principal: Principal, school: Org) -> bool:
+    """Whether `principal` may register a hazard at `school`: a school at itself; inspectors
+    and the office anywhere; a department at the schools it supervises."""
+    if principal.role == Role.office or principal.can(Capability.inspector):
+        return True
+    if principal.role == Role.school:
+        return school.id == principal.org_id
+    if principal.role == Role.department:
+        return school.supervising_org_id == principal.org_id
+    return False
