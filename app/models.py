@@ -7,6 +7,7 @@ from app.campaigns.models import Campaign, CampaignKeyDate, CampaignMember, Camp
 from app.events.models import Event
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
+from app.plans.models import Plan, PlanHazard
 from app.users.models import User
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "HazardEvent",
     "HazardExtension",
     "Org",
+    "Plan",
+    "PlanHazard",
     "RefreshToken",
     "ServiceClient",
     "User",

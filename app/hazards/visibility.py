@@ -27,7 +27,9 @@ def visible_hazards(principal: Principal) -> ColumnElement[bool]:
     if principal.role == Role.school:
         return col(Hazard.school_id) == principal.org_id
     if principal.role == Role.department:
-        supervised_schools = select(col(Org.id)).where(col(Org.supervising_org_id) == principal.org_id)
+        supervised_schools = select(col(Org.id)).where(
+            col(Org.supervising_org_id) == principal.org_id
+        )
         return or_(
             col(Hazard.responsible_org_id) == principal.org_id,
             col(Hazard.reporter_org_id) == principal.org_id,
