@@ -13,6 +13,7 @@ from app.attachments.models import AttachmentParent
 from app.auth.principal import Principal
 from app.hazards.models import Hazard
 from app.hazards.visibility import visible_hazards
+from app.users.models import Capability
 
 Check = Callable[[Session, Principal, int], bool]
 
@@ -33,7 +34,7 @@ def _hazard_attachable(session: Session, principal: Principal, parent_id: int) -
     return (
         principal.org_id in (hazard.school_id, hazard.responsible_org_id)
         or principal.is_office
-        or (principal.capabilities and "inspector" in principal.capabilities)
+        or principal.can(Capability.inspector)
     )
 
 
