@@ -7,7 +7,7 @@ from app.campaigns.models import Campaign, CampaignKeyDate, CampaignMember, Camp
 from app.events.models import Event
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
-from app.plans.models import Plan, PlanHazard
+from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
 from app.users.models import User
 
 __all__ = [
@@ -24,7 +24,10 @@ __all__ = [
     "HazardExtension",
     "Org",
     "Plan",
+    "PlanEvent",
     "PlanHazard",
+    "PlanMilestone",
+    "PlanProgress",
     "RefreshToken",
     "ServiceClient",
     "User",

@@ -2,8 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import BigId, UTCDateTime, enum_type
@@ -88,3 +89,63 @@ class PlanHazard(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id")
     hazard_id: int = Field(foreign_key="hazard.id", sa_type=BigId)
+
+
+@register("plan_action")
+class PlanAction(LabeledEnum):
+    create = "create", "编制", "Create"
+    edit = "edit", "修改", "Edit"
+    submit = "submit", "提交审批", "Submit"
+    approve = "approve", "批准", "Approve"
+    return_ = "return", "退回修改", "Return for changes"
+    complete = "complete", "完成整改", "Complete"
+    progress = "progress", "报告进度", "Report progress"
+    milestone_done = "milestone-done", "完成节点", "Milestone done"
+
+
+class PlanMilestone(SQLModel, table=True):
+    """One line of the plan's timetable (时间表)."""
+
+    __tablename__ = "plan_milestone"
+    __table_args__ = (Index("ix_plan_milestone_plan_id_sort", "plan_id", "sort_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    sort_order: int = 0
+    title: str = Field(max_length=200)
+    due_on: date
+    done_on: date | None = None
+
+
+class PlanProgress(SQLModel, table=True):
+    """A progress report by the owner: what was done, how far along, with evidence."""
+
+    __tablename__ = "plan_progress"
+    __table_args__ = (Index("ix_plan_progress_plan_id_id", "plan_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    plan_id: int = Field(foreign_key="plan.id")
+    at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime, nullable=False))
+    actor: str = Field(max_length=40)
+    actor_org_id: int | None = None
+    text: str = Field(max_length=4000)
+    percent: int
+    attachment_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class PlanEvent(SQLModel, table=True):
+    """One step on a plan's timeline: who, when, from, to, comment."""
+
+    __tablename__ = "plan_event"
+    __table_args__ = (Index("ix_plan_event_plan_id_id", "plan_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    plan_id: int = Field(foreign_key="plan.id")
+    at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime, nullable=False))
+    action: PlanAction = Field(sa_type=enum_type(PlanAction))
+    actor: str = Field(max_length=40)
+    actor_org_id: int | None = None
+    from_status: PlanStatus | None = Field(default=None, sa_type=enum_type(PlanStatus))
+    to_status: PlanStatus | None = Field(default=None, sa_type=enum_type(PlanStatus))
+    comment: str | None = Field(default=None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
