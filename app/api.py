@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
+from app.hazards.router import router as hazards_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
 from app.users.router import router as users_router
@@ -15,6 +16,7 @@ for router in (
     orgs_router,
     users_router,
     campaigns_router,
+    hazards_router,
     audit_router,
     meta_router,
 ):

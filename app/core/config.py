@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = 5.0
 
     due_soon_days: int = Field(default=3, ge=0, le=60)
+    # Minimum distance (metres) of a venue type from a school. Internet cafés: 200 m by national
+    # rule (互联网上网服务营业场所管理条例 art. 9); dance and game halls: set by the province.
+    venue_limits_m: dict[str, int] = {"internet_cafe": 200, "dance_hall": 200, "game_hall": 200}
     webhook_allow_private: bool = False
 
     @model_validator(mode="after")

@@ -1,0 +1,1163 @@
+"""The hazard register and its closed loop: register, start, escalate, assign, rectify,
+verify/reject, void; listed supervision; deadline extensions; the timeline.
+
+Every read starts from `visible_hazards(principal)`. Every action locks the row, checks the
+caller's role (403) and then the status machine (409) before anything changes, and writes the
+timeline event, the audit row and the domain event in the same transaction.
+
+The two hot reads (get and list) select plain columns and build dicts once; the router hands
+them to orjson without a second validation pass (issue 10).
+"""
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_
+from sqlmodel import Session, col, select
+
+from app.attachments.models import AttachmentParent
+from app.attachments.service import require_attachments
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.campaigns.service import ensure_writable
+from app.core import db
+from app.core.config import get_settings
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from app.core.etag import check_if_match
+from app.core.pagination import SortDir, keyset, parse_sort, split_page
+from app.core.time import add_working_days, local_zone, now, today
+from app.events import service as events
+from app.hazards import codes
+from app.hazards.models import (
+    HAZARD_MACHINE,
+    OPEN_STATUSES,
+    ExtensionStatus,
+    Hazard,
+    HazardAction,
+    HazardEvent,
+    HazardExtension,
+    HazardGrade,
+    HazardScope,
+    HazardStatus,
+)
+from app.hazards.schemas import (
+    AssignInput,
+    DelistInput,
+    EscalateInput,
+    ExtensionGrantInput,
+    ExtensionRefuseInput,
+    ExtensionRequestInput,
+    HazardCreate,
+    HazardPublic,
+    HazardUpdate,
+    RejectInput,
+    StartInput,
+    SubmitRectificationInput,
+    SuperviseInput,
+    VerifyInput,
+    VoidInput,
+)
+from app.hazards.visibility import may_register_at, visible_hazards
+from app.orgs.models import Org, OrgKind, SchoolType
+from app.plans.models import Plan, PlanHazard, PlanStatus
+from app.users.models import Capability, Role
+
+# The stored columns a response carries, in HazardPublic's order; the rest is derived.
+DERIVED = frozenset({"overdue", "plan_ids", "allowed_actions"})
+COLUMN_NAMES: tuple[str, ...] = tuple(n for n in HazardPublic.model_fields if n not in DERIVED)
+_TABLE = Hazard.__table__  # type: ignore[attr-defined]
+COLUMNS = tuple(_TABLE.c[n] for n in COLUMN_NAMES)
+
+EDITABLE_STATUSES = frozenset(
+    {HazardStatus.reported, HazardStatus.rectifying, HazardStatus.escalated}
+)
+SORT_KEYS = ("id", "found_on", "deadline", "reported_at", "code")
+# A hazard without a deadline sorts after every dated one (keyset needs a non-null key).
+NO_DEADLINE = date(9999, 12, 31)
+MAX_Q = 100
+
+
+# ------------------------------------------------------------------------------------------
+# Errors
+
+
+def _not_found() -> NotFound:
+    return NotFound(
+        "hazard.not_found",
+        zh="隐患不存在或您无权查看。",
+        en="No such hazard, or you may not see it.",
+    )
+
+
+def _forbidden(action: str) -> Forbidden:
+    return Forbidden(
+        "hazard.forbidden_action",
+        zh=f"您无权对该隐患执行“{_action_zh(action)}”。",
+        en=f"You may not perform '{action}' on this hazard.",
+    )
+
+
+def _action_zh(action: str) -> str:
+    try:
+        return HazardAction(action).zh
+    except ValueError:
+        return action
+
+
+def _invalid(code: str, field: str, zh: str, en: str) -> Invalid:
+    return Invalid(f"hazard.{code}", zh=zh, en=en, errors=[field_error(field, code, zh, en)])
+
+
+# ------------------------------------------------------------------------------------------
+# Who may do what
+
+
+def _is_school(principal: Principal, h: Mapping[str, Any]) -> bool:
+    return principal.role == Role.school and principal.org_id == h["school_id"]
+
+
+def _is_responsible(principal: Principal, h: Mapping[str, Any]) -> bool:
+    return (
+        principal.kind == "user"
+        and principal.role in (Role.school, Role.department)
+        and principal.org_id == h["responsible_org_id"]
+    )
+
+
+def _is_verifier(principal: Principal) -> bool:
+    return principal.role == Role.office or (
+        principal.kind == "user" and principal.can(Capability.inspector)
+    )
+
+
+def _may_edit(principal: Principal, h: Mapping[str, Any]) -> bool:
+    return (
+        principal.is_office
+        or _is_school(principal, h)
+        or (
+            principal.kind == "user"
+            and principal.role == Role.department
+            and principal.org_id == h["reporter_org_id"]
+        )
+    )
+
+
+ROLE_RULES: dict[str, Callable[[Principal, Mapping[str, Any]], bool]] = {
+    "start": _is_responsible,
+    # The school escalates what it cannot fix itself, while the work is still its own.
+    "escalate": lambda p, h: _is_school(p, h) and h["responsible_org_id"] == h["school_id"],
+    "assign": lambda p, h: p.is_office,
+    "submit-rectification": _is_responsible,
+    "verify": lambda p, h: _is_verifier(p),
+    "reject": lambda p, h: _is_verifier(p),
+    "void": lambda p, h: p.is_office,
+    "supervise": lambda p, h: p.is_office,
+    "delist": lambda p, h: p.is_office,
+    "request-extension": _is_responsible,
+    "grant-extension": lambda p, h: p.is_office,
+    "refuse-extension": lambda p, h: p.is_office,
+    "edit": _may_edit,
+}
+
+
+def _state_allows(action: str, h: Mapping[str, Any], pending_extension: bool) -> bool:
+    status = h["status"]
+    if action in HAZARD_MACHINE.moves:
+        return status in HAZARD_MACHINE.moves[action].sources
+    if action == "edit":
+        return status in EDITABLE_STATUSES
+    if action == "supervise":
+        return (
+            h["grade"] == HazardGrade.major
+            and not h["supervised"]
+            and status not in (HazardStatus.closed, HazardStatus.void)
+        )
+    if action == "delist":
+        return bool(h["supervised"]) and status == HazardStatus.closed
+    if action == "request-extension":
+        return status in OPEN_STATUSES and h["deadline"] is not None and not pending_extension
+    if action in ("grant-extension", "refuse-extension"):
+        return pending_extension and status in OPEN_STATUSES
+    return False
+
+
+def allowed_actions(
+    principal: Principal, h: Mapping[str, Any], *, pending_extension: bool
+) -> list[str]:
+    """The actions `principal` may take on the hazard right now, for the UI's buttons."""
+    return [
+        action
+        for action, may in ROLE_RULES.items()
+        if _state_allows(action, h, pending_extension) and may(principal, h)
+    ]
+
+
+def _check_role(principal: Principal, action: str, hazard: Hazard) -> None:
+    if not ROLE_RULES[action](principal, _facts(hazard)):
+        raise _forbidden(action)
+
+
+def _facts(hazard: Hazard) -> dict[str, Any]:
+    return {n: getattr(hazard, n) for n in COLUMN_NAMES}
+
+
+def is_overdue(deadline: date | None, status: HazardStatus, day: date | None = None) -> bool:
+    return deadline is not None and deadline < (day or today()) and status in OPEN_STATUSES
+
+
+def _overdue_clause(day: date) -> ColumnElement[bool]:
+    return and_(
+        col(Hazard.deadline).is_not(None),
+        col(Hazard.deadline) < day,
+        col(Hazard.status).in_(OPEN_STATUSES),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Output
+
+
+def _plan_ids(session: Session, hazard_ids: Sequence[int]) -> dict[int, list[int]]:
+    if not hazard_ids:
+        return {}
+    rows = session.exec(
+        select(col(PlanHazard.hazard_id), col(PlanHazard.plan_id))
+        .where(col(PlanHazard.hazard_id).in_(hazard_ids))
+        .order_by(col(PlanHazard.plan_id))
+    ).all()
+    found: dict[int, list[int]] = {}
+    for hazard_id, plan_id in rows:
+        found.setdefault(hazard_id, []).append(plan_id)
+    return found
+
+
+def _pending_extensions(session: Session, hazard_ids: Sequence[int]) -> set[int]:
+    if not hazard_ids:
+        return set()
+    return set(
+        session.exec(
+            select(col(HazardExtension.hazard_id)).where(
+                col(HazardExtension.hazard_id).in_(hazard_ids),
+                col(HazardExtension.status) == ExtensionStatus.pending,
+            )
+        ).all()
+    )
+
+
+def _shape(
+    session: Session, principal: Principal, rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add the derived fields to plain column dicts (one query each for plans and pending
+    extensions, whatever the page size)."""
+    ids = [r["id"] for r in rows]
+    plans = _plan_ids(session, ids)
+    pending = _pending_extensions(session, ids)
+    day = today()
+    for r in rows:
+        r["overdue"] = is_overdue(r["deadline"], r["status"], day)
+        r["plan_ids"] = plans.get(r["id"], [])
+        r["allowed_actions"] = allowed_actions(principal, r, pending_extension=r["id"] in pending)
+    return list(rows)
+
+
+def _one(session: Session, principal: Principal, hazard: Hazard) -> dict[str, Any]:
+    session.flush()
+    return _shape(session, principal, [_facts(hazard)])[0]
+
+
+# ------------------------------------------------------------------------------------------
+# Distance rule for surroundings venues
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (WGS-84 mean radius)."""
+    r = 6_371_008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _apply_distance(hazard: Hazard, school: Org) -> None:
+    """Distance from a surroundings venue to its school, and whether the law forbids it there.
+
+    The internet-café rule names 中学、小学, so kindergartens are not covered by it; the
+    provincial distances for dance and game halls are taken as given in settings.
+    """
+    hazard.distance_m = None
+    hazard.venue_unlawful = None
+    if (
+        hazard.scope != HazardScope.surroundings
+        or hazard.venue_type is None
+        or hazard.lat is None
+        or hazard.lng is None
+        or school.lat is None
+        or school.lng is None
+    ):
+        return
+    distance = haversine_m(hazard.lat, hazard.lng, school.lat, school.lng)
+    hazard.distance_m = round(distance, 1)
+    limit = get_settings().venue_limits_m.get(hazard.venue_type.value)
+    if limit is None or school.school_type == SchoolType.kindergarten:
+        return
+    hazard.venue_unlawful = distance <= limit
+
+
+# ------------------------------------------------------------------------------------------
+# Register
+
+
+def _school(session: Session, school_id: int) -> Org:
+    school = session.get(Org, school_id)
+    if school is None or school.kind != OrgKind.school:
+        raise _invalid(
+            "unknown_school",
+            "body.school_id",
+            "学校不存在。",
+            "No such school.",
+        )
+    return school
+
+
+def register(principal: Principal, data: HazardCreate) -> dict[str, Any]:
+    """Register a hazard (登记) and report it upwards; a major one goes to the office at once."""
+    with db.write() as session:
+        hazard = register_in(session, principal, data)
+        return _one(session, principal, hazard)
+
+
+def register_in(session: Session, principal: Principal, data: HazardCreate) -> Hazard:
+    """`register` inside the caller's transaction (the bulk import calls it per row)."""
+    campaign = ensure_writable(session, data.campaign_id)
+    school = _school(session, data.school_id)
+    if not may_register_at(principal, school):
+        raise Forbidden(
+            "hazard.forbidden_school",
+            zh="您无权在该学校登记隐患。",
+            en="You may not register hazards at this school.",
+        )
+    if principal.org_id is None:
+        raise _forbidden("register")
+    [code] = codes.reserve(session, campaign.year, 1)
+    hazard = Hazard(
+        **data.model_dump(),
+        code=code,
+        reported_by=principal.actor,
+        reporter_org_id=principal.org_id,
+        responsible_org_id=data.school_id,
+    )
+    _apply_distance(hazard, school)
+    session.add(hazard)
+    session.flush()
+    assert hazard.id is not None
+    _timeline(session, principal, hazard, "register", None, HazardStatus.reported)
+    audit.record(
+        session,
+        principal,
+        action="hazard.register",
+        object_type="hazard",
+        object_id=hazard.id,
+        changes={"code": code, **data.model_dump(exclude_none=True)},
+    )
+    payload = {"code": code, "grade": hazard.grade, "title": hazard.title}
+    _emit(session, principal, hazard, "hazard.registered", payload)
+    if hazard.grade == HazardGrade.major:
+        _emit(session, principal, hazard, "hazard.major_reported", payload)
+    return hazard
+
+
+# ------------------------------------------------------------------------------------------
+# Read
+
+
+@dataclass(frozen=True)
+class HazardFilter:
+    campaign_id: int | None = None
+    school_id: int | None = None
+    status: tuple[HazardStatus, ...] = ()
+    category: Any = None
+    grade: Any = None
+    scope: Any = None
+    responsible_org_id: int | None = None
+    overdue: bool | None = None
+    supervised: bool | None = None
+    found_from: date | None = None
+    found_to: date | None = None
+    reported_from: date | None = None
+    reported_to: date | None = None
+    q: str | None = None
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=local_zone())
+
+
+def _where(principal: Principal, flt: HazardFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [visible_hazards(principal)]
+    for column, value in (
+        (Hazard.campaign_id, flt.campaign_id),
+        (Hazard.school_id, flt.school_id),
+        (Hazard.category, flt.category),
+        (Hazard.grade, flt.grade),
+        (Hazard.scope, flt.scope),
+        (Hazard.responsible_org_id, flt.responsible_org_id),
+        (Hazard.supervised, flt.supervised),
+    ):
+        if value is not None:
+            clauses.append(col(column) == value)
+    if flt.status:
+        clauses.append(col(Hazard.status).in_(flt.status))
+    if flt.overdue is not None:
+        overdue = _overdue_clause(today())
+        clauses.append(overdue if flt.overdue else not_(overdue))
+    if flt.found_from:
+        clauses.append(col(Hazard.found_on) >= flt.found_from)
+    if flt.found_to:
+        clauses.append(col(Hazard.found_on) <= flt.found_to)
+    # Reported dates are local days: from the start of `from` to the end of `to`.
+    if flt.reported_from:
+        clauses.append(col(Hazard.reported_at) >= _local_midnight(flt.reported_from))
+    if flt.reported_to:
+        clauses.append(
+            col(Hazard.reported_at)
+            < _local_midnight(date.fromordinal(flt.reported_to.toordinal() + 1))
+        )
+    if flt.q:
+        q = flt.q[:MAX_Q]
+        clauses.append(
+            or_(
+                col(Hazard.title).contains(q, autoescape=True),
+                col(Hazard.code).contains(q, autoescape=True),
+                col(Hazard.location).contains(q, autoescape=True),
+            )
+        )
+    return clauses
+
+
+def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], SortDir]:
+    """(key expression, cursor coercion, row → key value, direction) for an allowed sort."""
+    key, direction = parse_sort(sort, SORT_KEYS)
+    if key == "deadline":
+        return (
+            func.coalesce(col(Hazard.deadline), NO_DEADLINE),
+            date.fromisoformat,
+            lambda r: r["deadline"] or NO_DEADLINE,
+            direction,
+        )
+    coerce: Any = {"found_on": date.fromisoformat, "reported_at": datetime.fromisoformat}.get(key)
+    if key == "id":
+        coerce = int
+    if key == "code":
+        coerce = str
+    return _TABLE.c[key], coerce, lambda r: r[key], direction
+
+
+def list_hazards(
+    principal: Principal,
+    flt: HazardFilter,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    with_total: bool = False,
+) -> dict[str, Any]:
+    """A page of the register as plain dicts: {"items", "next_cursor", "total"}."""
+    key, coerce, key_of, direction = _sort(sort)
+    clauses = _where(principal, flt)
+    stmt = keyset(
+        select(*COLUMNS).where(*clauses),
+        key=key,
+        id_col=col(Hazard.id),
+        direction=direction,
+        cursor=cursor,
+        limit=limit,
+        coerce=coerce,
+    )
+    with db.read() as session:
+        rows = [dict(zip(COLUMN_NAMES, r, strict=True)) for r in session.execute(stmt).all()]
+        page, next_cursor = split_page(rows, limit, lambda r: (key_of(r), r["id"]))
+        items = _shape(session, principal, list(page))
+        total = None
+        if with_total:
+            total = session.execute(
+                select(func.count()).select_from(Hazard).where(*clauses)
+            ).scalar_one()
+    return {"items": items, "next_cursor": next_cursor, "total": total}
+
+
+def get(principal: Principal, hazard_id: int) -> dict[str, Any]:
+    with db.read() as session:
+        row = session.execute(
+            select(*COLUMNS).where(col(Hazard.id) == hazard_id, visible_hazards(principal))
+        ).first()
+        if row is None:
+            raise _not_found()
+        return _shape(session, principal, [dict(zip(COLUMN_NAMES, row, strict=True))])[0]
+
+
+def _ensure_visible(session: Session, principal: Principal, hazard_id: int) -> None:
+    found = session.execute(
+        select(col(Hazard.id)).where(col(Hazard.id) == hazard_id, visible_hazards(principal))
+    ).first()
+    if found is None:
+        raise _not_found()
+
+
+def list_events(
+    principal: Principal, hazard_id: int, *, cursor: str | None, limit: int
+) -> tuple[list[HazardEvent], str | None]:
+    """The timeline, oldest first."""
+    with db.read() as session:
+        _ensure_visible(session, principal, hazard_id)
+        stmt = keyset(
+            select(HazardEvent).where(col(HazardEvent.hazard_id) == hazard_id),
+            key=col(HazardEvent.id),
+            id_col=col(HazardEvent.id),
+            direction=SortDir.asc,
+            cursor=cursor,
+            limit=limit,
+            coerce=int,
+        )
+        rows = session.exec(stmt).all()
+    page, next_cursor = split_page(rows, limit, lambda e: (e.id, e.id))
+    return list(page), next_cursor
+
+
+def list_extensions(
+    principal: Principal, hazard_id: int, *, cursor: str | None, limit: int
+) -> tuple[list[HazardExtension], str | None]:
+    with db.read() as session:
+        _ensure_visible(session, principal, hazard_id)
+        stmt = keyset(
+            select(HazardExtension).where(col(HazardExtension.hazard_id) == hazard_id),
+            key=col(HazardExtension.id),
+            id_col=col(HazardExtension.id),
+            direction=SortDir.asc,
+            cursor=cursor,
+            limit=limit,
+            coerce=int,
+        )
+        rows = session.exec(stmt).all()
+    page, next_cursor = split_page(rows, limit, lambda e: (e.id, e.id))
+    return list(page), next_cursor
+
+
+# ------------------------------------------------------------------------------------------
+# Writing helpers
+
+
+def _locked(session: Session, principal: Principal, hazard_id: int) -> Hazard:
+    hazard = session.exec(
+        select(Hazard)
+        .where(col(Hazard.id) == hazard_id, visible_hazards(principal))
+        .with_for_update()
+    ).first()
+    if hazard is None:
+        raise _not_found()
+    return hazard
+
+
+def _timeline(
+    session: Session,
+    principal: Principal | None,
+    hazard: Hazard,
+    action: str,
+    from_status: HazardStatus | None,
+    to_status: HazardStatus | None,
+    *,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    assert hazard.id is not None
+    session.add(
+        HazardEvent(
+            hazard_id=hazard.id,
+            action=HazardAction(action),
+            actor=principal.actor if principal else "system",
+            actor_org_id=principal.org_id if principal else None,
+            from_status=from_status,
+            to_status=to_status,
+            comment=comment,
+            data=audit.plain(data or {}),
+        )
+    )
+
+
+def _emit(
+    session: Session,
+    principal: Principal | None,
+    hazard: Hazard,
+    type: str,
+    payload: dict[str, Any],
+) -> None:
+    assert hazard.id is not None
+    events.emit(
+        session,
+        principal,
+        type=type,
+        subject_type="hazard",
+        subject_id=hazard.id,
+        campaign_id=hazard.campaign_id,
+        school_id=hazard.school_id,
+        org_id=hazard.responsible_org_id,
+        payload={"code": hazard.code, **payload},
+    )
+
+
+def _touch(hazard: Hazard) -> datetime:
+    stamp = now()
+    hazard.updated_at = stamp
+    hazard.version += 1
+    return stamp
+
+
+def _deadline(deadline: date | None, working_days: int | None) -> date | None:
+    if working_days is not None:
+        return add_working_days(today(), working_days)
+    return deadline
+
+
+@dataclass
+class _Step:
+    """What an action changes besides the status."""
+
+    comment: str | None = None
+    data: dict[str, Any] | None = None
+    fields: dict[str, Any] | None = None
+
+
+def _move(
+    session: Session,
+    principal: Principal | None,
+    hazard: Hazard,
+    action: str,
+    step: _Step,
+) -> None:
+    """Apply a status move (already permitted) with its timeline, audit and event."""
+    source = hazard.status
+    target = HAZARD_MACHINE.target(action, source)
+    stamp = _touch(hazard)
+    hazard.status = target
+    stage = {
+        "start": "started_at",
+        "escalate": "escalated_at",
+        "assign": "assigned_at",
+        "submit-rectification": "rectified_at",
+        "plan-completed": "rectified_at",
+        "verify": "closed_at",
+        "void": "voided_at",
+    }.get(action)
+    if stage:
+        setattr(hazard, stage, stamp)
+    for name, value in (step.fields or {}).items():
+        setattr(hazard, name, value)
+    session.add(hazard)
+    _timeline(
+        session, principal, hazard, action, source, target, comment=step.comment, data=step.data
+    )
+    audit.record(
+        session,
+        principal,
+        action=f"hazard.{action}",
+        object_type="hazard",
+        object_id=hazard.id,
+        changes={
+            "status": [source, target],
+            **(step.fields or {}),
+            **({"comment": step.comment} if step.comment else {}),
+            **(step.data or {}),
+        },
+    )
+    _emit(
+        session,
+        principal,
+        hazard,
+        "hazard.status_changed",
+        {"action": action, "from": source, "to": target, **(step.data or {})},
+    )
+
+
+def _note(
+    session: Session,
+    principal: Principal,
+    hazard: Hazard,
+    action: str,
+    event_type: str,
+    step: _Step,
+) -> None:
+    """A step on the timeline that does not move the status (supervision, extensions, edits)."""
+    _touch(hazard)
+    for name, value in (step.fields or {}).items():
+        setattr(hazard, name, value)
+    session.add(hazard)
+    _timeline(
+        session,
+        principal,
+        hazard,
+        action,
+        hazard.status,
+        hazard.status,
+        comment=step.comment,
+        data=step.data,
+    )
+    audit.record(
+        session,
+        principal,
+        action=f"hazard.{action}",
+        object_type="hazard",
+        object_id=hazard.id,
+        changes={
+            **(step.fields or {}),
+            **({"comment": step.comment} if step.comment else {}),
+            **(step.data or {}),
+        },
+    )
+    _emit(session, principal, hazard, event_type, {"action": action, **(step.data or {})})
+
+
+def _begin(
+    session: Session, principal: Principal, hazard_id: int, action: str, if_match: str | None
+) -> Hazard:
+    """Lock, check If-Match, the campaign, the caller's role, then the machine."""
+    hazard = _locked(session, principal, hazard_id)
+    check_if_match(if_match, hazard.version, required=False)
+    _check_role(principal, action, hazard)
+    if action in HAZARD_MACHINE.moves:
+        HAZARD_MACHINE.target(action, hazard.status)
+    ensure_writable(session, hazard.campaign_id)
+    return hazard
+
+
+def _department(session: Session, org_id: int, field: str) -> Org:
+    org = session.get(Org, org_id)
+    if org is None or org.kind != OrgKind.department:
+        raise _invalid(
+            "not_department", field, "必须是已存在的部门。", "Must be an existing department."
+        )
+    return org
+
+
+def _has_approved_plan(session: Session, hazard_id: int) -> bool:
+    stmt = (
+        select(col(PlanHazard.id))
+        .join(Plan, col(Plan.id) == col(PlanHazard.plan_id))
+        .where(
+            col(PlanHazard.hazard_id) == hazard_id,
+            col(Plan.status).in_((PlanStatus.approved, PlanStatus.completed)),
+        )
+    )
+    return session.exec(stmt).first() is not None
+
+
+# ------------------------------------------------------------------------------------------
+# Actions
+
+
+def start(
+    principal: Principal, hazard_id: int, body: StartInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "start", if_match)
+        fields: dict[str, Any] = {}
+        deadline = _deadline(body.deadline, body.deadline_working_days)
+        if deadline is not None:
+            fields = {"deadline": deadline, "deadline_working_days": body.deadline_working_days}
+        _move(session, principal, hazard, "start", _Step(body.comment, dict(fields), fields))
+        return _one(session, principal, hazard)
+
+
+def escalate(
+    principal: Principal, hazard_id: int, body: EscalateInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "escalate", if_match)
+        _move(
+            session,
+            principal,
+            hazard,
+            "escalate",
+            _Step(body.reason, None, {"escalation_reason": body.reason}),
+        )
+        return _one(session, principal, hazard)
+
+
+def assign(
+    principal: Principal, hazard_id: int, body: AssignInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "assign", if_match)
+        _department(session, body.org_id, "body.org_id")
+        fields = {
+            "responsible_org_id": body.org_id,
+            "deadline": _deadline(body.deadline, body.deadline_working_days),
+            "deadline_working_days": body.deadline_working_days,
+        }
+        _move(session, principal, hazard, "assign", _Step(body.comment, dict(fields), fields))
+        return _one(session, principal, hazard)
+
+
+def submit_rectification(
+    principal: Principal, hazard_id: int, body: SubmitRectificationInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "submit-rectification", if_match)
+        if hazard.grade == HazardGrade.major and not _has_approved_plan(session, hazard_id):
+            raise Conflict(
+                "hazard.plan_required",
+                zh="重大隐患须有已批准的整改方案后才能提交整改结果。",
+                en="A major hazard needs an approved rectification plan before it is rectified.",
+            )
+        require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
+        _move(
+            session,
+            principal,
+            hazard,
+            "submit-rectification",
+            _Step(
+                body.note,
+                {"attachment_ids": body.attachment_ids},
+                {"rectification_note": body.note},
+            ),
+        )
+        return _one(session, principal, hazard)
+
+
+def verify(
+    principal: Principal, hazard_id: int, body: VerifyInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "verify", if_match)
+        require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
+        data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
+        _move(session, principal, hazard, "verify", _Step(body.comment, data))
+        return _one(session, principal, hazard)
+
+
+def reject(
+    principal: Principal, hazard_id: int, body: RejectInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "reject", if_match)
+        require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
+        data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
+        _move(session, principal, hazard, "reject", _Step(body.comment, data))
+        return _one(session, principal, hazard)
+
+
+def void(
+    principal: Principal, hazard_id: int, body: VoidInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "void", if_match)
+        if body.duplicate_of_id is not None:
+            original = session.exec(
+                select(Hazard.id, Hazard.status).where(
+                    col(Hazard.id) == body.duplicate_of_id, visible_hazards(principal)
+                )
+            ).first()
+            if original is None or original[0] == hazard_id or original[1] == HazardStatus.void:
+                raise _invalid(
+                    "bad_duplicate",
+                    "body.duplicate_of_id",
+                    "重复的原隐患必须是另一条未作废的隐患。",
+                    "The original must be another hazard that is not void.",
+                )
+        fields = {"void_reason": body.reason, "duplicate_of_id": body.duplicate_of_id}
+        data = {"duplicate_of_id": body.duplicate_of_id} if body.duplicate_of_id else None
+        _move(session, principal, hazard, "void", _Step(body.reason, data, fields))
+        return _one(session, principal, hazard)
+
+
+def supervise(
+    principal: Principal, hazard_id: int, body: SuperviseInput, if_match: str | None
+) -> dict[str, Any]:
+    """Listed supervision (挂牌督办) of a major hazard."""
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "supervise", if_match)
+        if hazard.grade != HazardGrade.major:
+            raise Conflict(
+                "hazard.not_major",
+                zh="只有重大隐患可以挂牌督办。",
+                en="Only major hazards can be put under listed supervision.",
+            )
+        if hazard.supervised:
+            raise Conflict(
+                "hazard.already_supervised",
+                zh="该隐患已挂牌督办。",
+                en="Already under supervision.",
+            )
+        if hazard.status in (HazardStatus.closed, HazardStatus.void):
+            raise Conflict(
+                "hazard.invalid_transition",
+                zh="已销号或已作废的隐患不能挂牌督办。",
+                en="A closed or void hazard cannot be put under supervision.",
+            )
+        sup = session.get(Org, body.supervising_org_id)
+        if sup is None or sup.kind == OrgKind.school:
+            raise _invalid(
+                "bad_supervisor",
+                "body.supervising_org_id",
+                "督办单位必须是办公室或部门。",
+                "The supervising org must be the office or a department.",
+            )
+        fields = {
+            "supervised": True,
+            "supervision_notice_no": body.notice_no,
+            "supervising_org_id": body.supervising_org_id,
+            "supervision_deadline": body.deadline,
+            "supervised_at": now(),
+            "delisted_at": None,
+        }
+        data = {
+            "notice_no": body.notice_no,
+            "supervising_org_id": body.supervising_org_id,
+            "deadline": body.deadline,
+        }
+        _note(
+            session,
+            principal,
+            hazard,
+            "supervise",
+            "hazard.supervised",
+            _Step(body.comment, data, fields),
+        )
+        return _one(session, principal, hazard)
+
+
+def delist(
+    principal: Principal, hazard_id: int, body: DelistInput, if_match: str | None
+) -> dict[str, Any]:
+    """Remove listed supervision (摘牌), only once the hazard is verified and closed."""
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "delist", if_match)
+        if not hazard.supervised:
+            raise Conflict(
+                "hazard.not_supervised", zh="该隐患未挂牌督办。", en="The hazard is not supervised."
+            )
+        if hazard.status != HazardStatus.closed:
+            raise Conflict(
+                "hazard.not_closed",
+                zh="隐患复查合格销号后才能摘牌。",
+                en="Supervision is removed only after the hazard is verified and closed.",
+            )
+        fields = {"supervised": False, "delisted_at": now()}
+        _note(
+            session,
+            principal,
+            hazard,
+            "delist",
+            "hazard.delisted",
+            _Step(body.comment, None, fields),
+        )
+        return _one(session, principal, hazard)
+
+
+def _pending(session: Session, hazard_id: int) -> HazardExtension | None:
+    return session.exec(
+        select(HazardExtension).where(
+            col(HazardExtension.hazard_id) == hazard_id,
+            col(HazardExtension.status) == ExtensionStatus.pending,
+        )
+    ).first()
+
+
+def _ensure_open(hazard: Hazard) -> None:
+    if hazard.status not in OPEN_STATUSES:
+        raise Conflict(
+            "hazard.not_open",
+            zh="隐患已整改、销号或作废,期限不再适用。",
+            en="The hazard is no longer open; its deadline no longer applies.",
+        )
+
+
+def request_extension(
+    principal: Principal, hazard_id: int, body: ExtensionRequestInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "request-extension", if_match)
+        _ensure_open(hazard)
+        if hazard.deadline is None:
+            raise Conflict(
+                "hazard.no_deadline",
+                zh="该隐患没有整改期限,无需延期。",
+                en="The hazard has no deadline to extend.",
+            )
+        if body.requested_deadline <= hazard.deadline:
+            raise _invalid(
+                "extension_not_later",
+                "body.requested_deadline",
+                "申请的期限必须晚于当前期限。",
+                "The requested deadline must be after the current one.",
+            )
+        if _pending(session, hazard_id) is not None:
+            raise Conflict(
+                "hazard.extension_pending",
+                zh="已有一项延期申请待审批。",
+                en="An extension request is already pending.",
+            )
+        assert principal.org_id is not None
+        extension = HazardExtension(
+            hazard_id=hazard_id,
+            requested_by=principal.actor,
+            requested_org_id=principal.org_id,
+            reason=body.reason,
+            requested_deadline=body.requested_deadline,
+        )
+        session.add(extension)
+        session.flush()
+        data = {
+            "extension_id": extension.id,
+            "current_deadline": hazard.deadline,
+            "requested_deadline": body.requested_deadline,
+        }
+        _note(
+            session,
+            principal,
+            hazard,
+            "request-extension",
+            "hazard.extension_requested",
+            _Step(body.reason, data),
+        )
+        return _one(session, principal, hazard)
+
+
+def _decidable(session: Session, hazard: Hazard, extension_id: int) -> HazardExtension:
+    extension = session.exec(
+        select(HazardExtension)
+        .where(
+            col(HazardExtension.id) == extension_id,
+            col(HazardExtension.hazard_id) == hazard.id,
+        )
+        .with_for_update()
+    ).first()
+    if extension is None:
+        raise _invalid(
+            "unknown_extension",
+            "body.extension_id",
+            "该隐患没有这项延期申请。",
+            "This hazard has no such extension request.",
+        )
+    if extension.status != ExtensionStatus.pending:
+        raise Conflict(
+            "hazard.extension_decided",
+            zh="该延期申请已处理。",
+            en="This extension request has already been decided.",
+        )
+    _ensure_open(hazard)
+    return extension
+
+
+def grant_extension(
+    principal: Principal, hazard_id: int, body: ExtensionGrantInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "grant-extension", if_match)
+        extension = _decidable(session, hazard, body.extension_id)
+        new_deadline = body.deadline or extension.requested_deadline
+        extension.status = ExtensionStatus.granted
+        extension.decided_by = principal.actor
+        extension.decided_at = now()
+        extension.decision_comment = body.comment
+        extension.granted_deadline = new_deadline
+        session.add(extension)
+        data = {
+            "extension_id": extension.id,
+            "previous_deadline": hazard.deadline,
+            "deadline": new_deadline,
+        }
+        fields = {"deadline": new_deadline, "deadline_working_days": None}
+        _note(
+            session,
+            principal,
+            hazard,
+            "grant-extension",
+            "hazard.extension_granted",
+            _Step(body.comment, data, fields),
+        )
+        return _one(session, principal, hazard)
+
+
+def refuse_extension(
+    principal: Principal, hazard_id: int, body: ExtensionRefuseInput, if_match: str | None
+) -> dict[str, Any]:
+    with db.write() as session:
+        hazard = _begin(session, principal, hazard_id, "refuse-extension", if_match)
+        extension = _decidable(session, hazard, body.extension_id)
+        extension.status = ExtensionStatus.refused
+        extension.decided_by = principal.actor
+        extension.decided_at = now()
+        extension.decision_comment = body.comment
+        session.add(extension)
+        _note(
+            session,
+            principal,
+            hazard,
+            "refuse-extension",
+            "hazard.extension_refused",
+            _Step(body.comment, {"extension_id": extension.id}),
+        )
+        return _one(session, principal, hazard)
+
+
+def update(
+    principal: Principal, hazard_id: int, body: HazardUpdate, if_match: str | None
+) -> dict[str, Any]:
+    """Correct descriptive fields while the hazard is still being handled."""
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    with db.write() as session:
+        hazard = _locked(session, principal, hazard_id)
+        check_if_match(if_match, hazard.version)
+        _check_role(principal, "edit", hazard)
+        if hazard.status not in EDITABLE_STATUSES:
+            raise Conflict(
+                "hazard.not_editable",
+                zh="只有已登记、整改中或已上报的隐患可以修改。",
+                en="Only reported, rectifying or escalated hazards can be corrected.",
+            )
+        ensure_writable(session, hazard.campaign_id)
+        diff = audit.diff(_facts(hazard), changes)
+        for name, value in changes.items():
+            setattr(hazard, name, value)
+        if "lat" in changes:
+            _apply_distance(hazard, _school(session, hazard.school_id))
+        _note(session, principal, hazard, "edit", "hazard.updated", _Step(None, {"changes": diff}))
+        return _one(session, principal, hazard)
+
+
+# ------------------------------------------------------------------------------------------
+# Called by the plans capability
+
+
+def rectify_by_plan(
+    session: Session, principal: Principal, *, plan_id: int, hazard_ids: list[int]
+) -> list[int]:
+    """A completed plan marks the hazards it covers rectified (awaiting verification).
+
+    Runs inside the caller's transaction; hazards not `rectifying` or `rejected` are left as
+    they are. Returns the ids moved.
+    """
+    if not hazard_ids:
+        return []
+    hazards = session.exec(
+        select(Hazard)
+        .where(col(Hazard.id).in_(hazard_ids))
+        .order_by(col(Hazard.id))
+        .with_for_update()
+    ).all()
+    sources = HAZARD_MACHINE.moves["plan-completed"].sources
+    moved: list[int] = []
+    for hazard in hazards:
+        if hazard.status not in sources:
+            continue
+        _move(session, principal, hazard, "plan-completed", _Step(None, {"plan_id": plan_id}))
+        assert hazard.id is not None
+        moved.append(hazard.id)
+    return moved
+
+
+def timeline_attachment_ids(data: Mapping[str, Any]) -> list[int]:
+    ids: Iterable[Any] = data.get("attachment_ids") or []
+    return [i for i in ids if isinstance(i, int)]
