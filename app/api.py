@@ -2,12 +2,15 @@
 
 from fastapi import APIRouter
 
+from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
 from app.hazards.router import router as hazards_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
+from app.plans.router import router as plans_router
+from app.tasks.router import router as tasks_router
 from app.users.router import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -17,7 +20,10 @@ for router in (
     users_router,
     campaigns_router,
     hazards_router,
+    tasks_router,
+    plans_router,
     audit_router,
+    attachments_router,
     meta_router,
 ):
     api_router.include_router(router)
