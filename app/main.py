@@ -1,13 +1,13 @@
 """create_app(): middleware, error handlers and routers. Nothing else."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import api_router
 from app.core import handlers
 from app.core.config import get_settings
 from app.core.logging import configure as configure_logging
-from app.core.middleware import RequestMiddleware
+from app.core.middleware import RequestMiddleware, reject_nul_form_fields
 from app.ops.router import router as ops_router
 
 DESCRIPTION = """
@@ -37,6 +37,7 @@ def create_app() -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url="/redoc" if settings.docs_enabled else None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        dependencies=[Depends(reject_nul_form_fields)],
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_json_bytes: int = 1024 * 1024
 
     redis_url: str | None = None
+    # Set when uvicorn runs several workers: each writes its metrics to files here and
+    # /metrics sums them (prometheus_client multiprocess mode). Must be empty at start.
+    prometheus_multiproc_dir: str | None = None
     login_max_attempts: int = 5
     login_window_seconds: int = 300
 
@@ -48,6 +51,17 @@ class Settings(BaseSettings):
     # rule (互联网上网服务营业场所管理条例 art. 9); dance and game halls: set by the province.
     venue_limits_m: dict[str, int] = {"internet_cafe": 200, "dance_hall": 200, "game_hall": 200}
     webhook_allow_private: bool = False
+    # Deliveries run in a background task of the API process unless a separate
+    # `python -m app webhook-worker` does it. Off by default under ENVIRONMENT=test, where
+    # tests drive the worker step by step.
+    webhook_worker_inline: bool = True
+    webhook_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_backoff_base_seconds: float = Field(default=10.0, ge=0, le=3600)
+    webhook_backoff_max_seconds: float = Field(default=6 * 3600, ge=1, le=7 * 24 * 3600)
+    webhook_disable_after_failures: int = Field(default=20, ge=1, le=10_000)
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":
@@ -55,6 +69,8 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set in production")
         if len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters")
+        if self.environment == "test" and "webhook_worker_inline" not in self.model_fields_set:
+            self.webhook_worker_inline = False
         return self
 
     @property

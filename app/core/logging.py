@@ -36,3 +36,7 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's own access log would repeat ours without the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every outgoing URL at INFO, query string included: a webhook target's URL
+    # may carry a token there.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,14 +13,18 @@ from typing import Any
 
 import orjson
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
 from app.core.context import request_id_var
-from app.core.errors import PROBLEM_JSON
+from app.core.errors import PROBLEM_JSON, Invalid, field_error
+from app.core.routes import TemplateIndex
 
 log = logging.getLogger("app.access")
+_templates = TemplateIndex()
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -31,6 +35,10 @@ LATENCY = Histogram(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A JSON escape for NUL (`\u0000`) preceded by an even number of backslashes, i.e. not the
+# text "\\u0000". PostgreSQL cannot store NUL in text, so such input must stop here with a
+# 422 rather than reach the database and come back as a 500.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 _DOC_PATHS = ("/docs", "/redoc", "/static/")
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -46,8 +54,11 @@ _DOC_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        b"script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'",
+        # Swagger UI and ReDoc load their bundles from jsDelivr; without it the page is blank.
+        b"default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+        b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        b"worker-src 'self' blob:; frame-ancestors 'none'",
     ),
 ]
 
@@ -86,6 +97,80 @@ def _too_large(request_id: str, limit: int) -> list[Message]:
     ]
 
 
+_MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _too_deep(body: bytes) -> bool:
+    """JSON nested deeper than any schema of ours: the parser would recurse until Python's
+    stack gives out (a 400 or 500), so refuse it as a 422 first. Cheap for normal bodies."""
+    if body.count(b"[") + body.count(b"{") <= _MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b"", body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > _MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _invalid_body(request_id: str, where: str, code: str) -> list[Message]:
+    detail = {
+        "nul_character": "Text must not contain NUL characters. 文本不得包含空字符(NUL)。",
+        "too_deep": f"JSON nested deeper than {_MAX_JSON_DEPTH} levels. JSON 嵌套层级过深。",
+    }[code]
+    body = orjson.dumps(
+        {
+            "type": "about:blank",
+            "title": "Unprocessable Content",
+            "status": 422,
+            "code": "validation_failed",
+            "detail": detail,
+            "request_id": request_id,
+            "errors": [{"field": where, "code": code, "message": detail}],
+        }
+    )
+    return [
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+                *_API_HEADERS,
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+def _nul_in_body(content_type: bytes, body: bytes) -> bool:
+    if b"\x00" in body:
+        return True
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return b"%00" in body
+    return _JSON_NUL.search(body) is not None
+
+
+async def reject_nul_form_fields(request: Request) -> None:
+    """App-wide dependency: the text fields of a multipart form must not hold NUL. The
+    middleware cannot look for them in the raw body, since an uploaded file may hold any byte.
+    Starlette caches the parsed form, so this costs no second parse."""
+    if not request.headers.get("content-type", "").startswith("multipart/"):
+        return
+    form = await request.form()
+    for name, value in form.multi_items():
+        if "\x00" in name or (not isinstance(value, UploadFile) and "\x00" in value):
+            raise Invalid(
+                "validation_failed",
+                zh="文本不得包含空字符(NUL)。",
+                en="Text must not contain NUL characters.",
+                errors=[field_error(f"body.{name}", "nul_character", "含空字符", "NUL character")],
+            )
+
+
 class RequestMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -118,7 +203,63 @@ class RequestMiddleware:
             request_id_var.reset(token)
             return
 
+        nul_in = None
+        if "\x00" in path:
+            nul_in = "path"
+        elif b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+            nul_in = "query"
+        if nul_in is not None:
+            for message in _invalid_body(request_id, nul_in, "nul_character"):
+                await send(message)
+            self._observe(scope, 422, started, request_id)
+            request_id_var.reset(token)
+            return
+
         received = 0
+        if not content_type.startswith(b"multipart/") and scope["method"] != "GET":
+            # JSON and form bodies are small (bounded by the limit): read them whole to look
+            # for NUL once, here, for every route; then replay them to the app.
+            chunks: list[bytes] = []
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                received += len(chunks[-1])
+                if received > limit:
+                    for message in _too_large(request_id, limit):
+                        await send(message)
+                    self._observe(scope, 413, started, request_id)
+                    request_id_var.reset(token)
+                    return
+                if not message.get("more_body", False):
+                    break
+            whole = b"".join(chunks)
+            problem = (
+                "nul_character"
+                if _nul_in_body(content_type, whole)
+                else "too_deep"
+                if (not content_type or b"json" in content_type) and _too_deep(whole)
+                else None
+            )
+            if problem is not None:
+                for message in _invalid_body(request_id, "body", problem):
+                    await send(message)
+                self._observe(scope, 422, started, request_id)
+                request_id_var.reset(token)
+                return
+            replayed = False
+            outer_receive = receive
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": whole, "more_body": False}
+                return await outer_receive()
+
+            receive = replay
+            received = 0
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -158,7 +299,7 @@ class RequestMiddleware:
     def _observe(scope: Scope, status: int, started: float, request_id: str) -> None:
         elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = _templates.template(scope.get("app"), route) or "unmatched"
         method = scope["method"]
         REQUESTS.labels(method, template, str(status)).inc()
         LATENCY.labels(method, template).observe(elapsed)

@@ -4,11 +4,16 @@ In memory for one process; shared through Redis when `REDIS_URL` is set, so that
 workers (or several hosts) count the same attempts.
 """
 
+import logging
 import threading
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from app.core.config import get_settings
+
+log = logging.getLogger("app.ratelimit")
+T = TypeVar("T")
 
 
 class Counter(Protocol):
@@ -52,28 +57,48 @@ class MemoryCounter:
 
 
 class RedisCounter:
+    """Counts shared by every worker and host. When Redis does not answer, this worker counts
+    on its own in memory until it does: logins must keep working (still throttled, per
+    worker) through a Redis outage rather than fail with a 500."""
+
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1.0)
+        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._fallback = MemoryCounter()
+
+    def _shared(self, call: Callable[[], T], fallback: Callable[[], T]) -> T:
+        try:
+            return call()
+        except self._errors as exc:
+            log.warning("redis unavailable, throttling in memory", extra={"error": repr(exc)})
+            return fallback()
 
     def hit(self, key: str, window: int) -> tuple[int, int]:
-        pipe = self._redis.pipeline()
-        pipe.incr(f"throttle:{key}")
-        pipe.expire(f"throttle:{key}", window, nx=True)
-        pipe.ttl(f"throttle:{key}")
-        count, _, ttl = pipe.execute()
-        return int(count), max(1, int(ttl))
+        def call() -> tuple[int, int]:
+            pipe = self._redis.pipeline()
+            pipe.incr(f"throttle:{key}")
+            pipe.expire(f"throttle:{key}", window, nx=True)
+            pipe.ttl(f"throttle:{key}")
+            count, _, ttl = pipe.execute()
+            return int(count), max(1, int(ttl))
+
+        return self._shared(call, lambda: self._fallback.hit(key, window))
 
     def peek(self, key: str, window: int) -> tuple[int, int]:
-        pipe = self._redis.pipeline()
-        pipe.get(f"throttle:{key}")
-        pipe.ttl(f"throttle:{key}")
-        count, ttl = pipe.execute()
-        return int(count or 0), max(1, int(ttl if ttl and ttl > 0 else window))
+        def call() -> tuple[int, int]:
+            pipe = self._redis.pipeline()
+            pipe.get(f"throttle:{key}")
+            pipe.ttl(f"throttle:{key}")
+            count, ttl = pipe.execute()
+            return int(count or 0), max(1, int(ttl if ttl and ttl > 0 else window))
+
+        return self._shared(call, lambda: self._fallback.peek(key, window))
 
     def reset(self, key: str) -> None:
-        self._redis.delete(f"throttle:{key}")
+        self._fallback.reset(key)
+        self._shared(lambda: self._redis.delete(f"throttle:{key}"), lambda: 0)
 
 
 _counter: Counter | None = None

@@ -1,14 +1,38 @@
 """Base request models shared by every domain."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
+def contains_nul(value: Any, depth: int = 0) -> bool:
+    """True when a NUL character hides anywhere in a string, key, list or nested object."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return False
+    if isinstance(value, dict):
+        return any(
+            contains_nul(k, depth + 1) or contains_nul(v, depth + 1) for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v, depth + 1) for v in value)
+    return False
+
+
 class Input(BaseModel):
-    """Request bodies: unknown fields are refused, strings trimmed."""
+    """Request bodies: unknown fields are refused, strings trimmed, NUL characters refused
+    (PostgreSQL cannot store them in text; the request middleware refuses them first, this
+    guards bodies built in code, e.g. from multipart form fields)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class Patch(Input):

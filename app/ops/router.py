@@ -2,10 +2,17 @@
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from app.core.config import get_settings
 from app.core.responses import json_response
 from app.ops import service
 
@@ -32,12 +39,27 @@ async def health() -> Response:
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
 async def ready() -> Response:
     """Ready for traffic: the database answers and its schema is at the newest migration.
-    503 otherwise."""
+
+    503 otherwise, with `status` `unavailable` (database unreachable) or `migrations_pending`
+    (reachable, but `python -m app migrate` has not run or is behind)."""
     report = await run_in_threadpool(service.readiness)
     return json_response(report, status_code=200 if report["status"] == "ok" else 503)
 
 
+def _collect() -> bytes:
+    directory = get_settings().prometheus_multiproc_dir
+    if not directory:
+        return generate_latest(REGISTRY)
+    # Several uvicorn workers: each one only knows its own counts, so sum every worker's
+    # files instead of answering with whichever worker the scrape happened to reach.
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
 @router.get("/metrics", response_class=Response)
 async def metrics() -> Response:
-    """Prometheus metrics: request rate, errors and latency by route template."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics: request rate, errors and latency by route template
+    (`http_requests_total`, `http_request_duration_seconds`). With several workers set
+    `PROMETHEUS_MULTIPROC_DIR` so that the figures cover all of them."""
+    return Response(await run_in_threadpool(_collect), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app.core import db
 
@@ -19,10 +19,18 @@ def expected_head() -> str | None:
 
 
 def readiness() -> dict[str, Any]:
+    """Three answers a deployer needs apart: the database is down (`unavailable`), it is up
+    but not migrated yet or behind (`migrations_pending`), or all is well (`ok`)."""
     expected = expected_head()
     try:
         with db.read() as session:
-            current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            session.execute(text("SELECT 1"))
+            # A fresh database has no alembic_version table: that is "not migrated", not
+            # "unreachable", and the deployer must be told which.
+            connection = session.connection()
+            current = None
+            if inspect(connection).has_table("alembic_version"):
+                current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception:
         return {
             "status": "unavailable",
@@ -30,7 +38,7 @@ def readiness() -> dict[str, Any]:
             "migrations": None,
             "expected": expected,
         }
-    ok = current == expected
+    ok = current is not None and current == expected
     return {
         "status": "ok" if ok else "migrations_pending",
         "database": True,
