@@ -279,3 +279,46 @@ def world() -> World:
         w.users[key] = make_user(w.orgs[key], Role.school, username=key)
     w.campaign = make_campaign(office_org_id=w.orgs["office"].id)
     return w
+
+
+def make_hazard(
+    campaign: Campaign,
+    school: Org,
+    *,
+    responsible: Org | None = None,
+    status: str = "rectifying",
+    grade: str = "major",
+    **fields: Any,
+) -> Any:
+    """A hazard row straight in the register (no API, no timeline): at `school`, to be fixed by
+    `responsible` (the school itself by default)."""
+    from app.hazards.models import (
+        Hazard,
+        HazardCategory,
+        HazardGrade,
+        HazardScope,
+        HazardSource,
+        HazardStatus,
+    )
+
+    with db.write() as session:
+        hazard = Hazard(
+            code=fields.pop("code", f"YH-T-{uuid.uuid4().hex[:10]}"),
+            campaign_id=campaign.id,
+            school_id=school.id,
+            scope=fields.pop("scope", HazardScope.campus),
+            category=fields.pop("category", HazardCategory.building),
+            grade=HazardGrade(grade),
+            title=fields.pop("title", "教学楼外墙瓷砖松动"),
+            description=fields.pop("description", "北侧外墙瓷砖大面积空鼓,有坠落危险。"),
+            source=fields.pop("source", HazardSource.self_inspection),
+            found_on=fields.pop("found_on", date(2026, 11, 25)),
+            reported_by="user:0",
+            reporter_org_id=school.id,
+            responsible_org_id=(responsible or school).id,
+            status=HazardStatus(status),
+            **fields,
+        )
+        session.add(hazard)
+        session.flush()
+        return hazard
