@@ -6,10 +6,12 @@ from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
+from app.cases.router import router as cases_router
 from app.hazards.router import router as hazards_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
 from app.plans.router import router as plans_router
+from app.public.router import router as public_router
 from app.tasks.router import router as tasks_router
 from app.users.router import router as users_router
 
@@ -24,6 +26,8 @@ for router in (
     plans_router,
     audit_router,
     attachments_router,
+    cases_router,
+    public_router,
     meta_router,
 ):
     api_router.include_router(router)

@@ -4,6 +4,15 @@ from app.attachments.models import Attachment
 from app.audit.models import AuditLog
 from app.auth.models import RefreshToken, ServiceClient
 from app.campaigns.models import Campaign, CampaignKeyDate, CampaignMember, CampaignPhase
+from app.cases.models import (
+    Case,
+    CaseCodeCounter,
+    CaseEvent,
+    CaseExposure,
+    CaseProgressReport,
+    CaseSupervision,
+    CaseVictim,
+)
 from app.events.models import Event
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
@@ -17,6 +26,13 @@ __all__ = [
     "CampaignKeyDate",
     "CampaignMember",
     "CampaignPhase",
+    "Case",
+    "CaseCodeCounter",
+    "CaseEvent",
+    "CaseExposure",
+    "CaseProgressReport",
+    "CaseSupervision",
+    "CaseVictim",
     "Event",
     "Hazard",
     "HazardCodeCounter",
