@@ -164,3 +164,8 @@ def seed() -> None:
         campaign = seed_campaign(session, orgs)
         for seeder in EXTRA_SEEDERS:
             seeder(session, orgs, campaign)
+
+
+from app.tasks.demo import seed_tasks  # noqa: E402
+
+EXTRA_SEEDERS.append(seed_tasks)

@@ -17,6 +17,7 @@ from app.events.models import Event
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
 from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
+from app.tasks.models import Task, TaskAssignment, TaskAssignmentEvent, TaskReport
 from app.users.models import User
 
 __all__ = [
@@ -46,5 +47,9 @@ __all__ = [
     "PlanProgress",
     "RefreshToken",
     "ServiceClient",
+    "Task",
+    "TaskAssignment",
+    "TaskAssignmentEvent",
+    "TaskReport",
     "User",
 ]
