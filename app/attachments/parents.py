@@ -16,6 +16,7 @@ from app.hazards.models import Hazard
 from app.hazards.visibility import visible_hazards
 from app.plans.models import Plan
 from app.plans.visibility import visible_plans
+from app.tasks.visibility import report_attachable, report_attachments_readable, report_campaign
 from app.users.models import Capability
 
 Check = Callable[[Session, Principal, int], bool]
@@ -78,11 +79,13 @@ READERS: dict[AttachmentParent, Check] = {
     AttachmentParent.hazard: _hazard_readable,
     AttachmentParent.plan: _plan_readable,
     AttachmentParent.campaign: _campaign_readable,
+    AttachmentParent.task_report: report_attachments_readable,
 }
 ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.hazard: _hazard_attachable,
     AttachmentParent.plan: _plan_attachable,
     AttachmentParent.campaign: _campaign_attachable,
+    AttachmentParent.task_report: report_attachable,
 }
 # The campaign a parent belongs to, so nothing is attached to a closed campaign's objects.
 # A parent type without an entry belongs to no campaign.
@@ -90,6 +93,7 @@ CAMPAIGN_OF: dict[AttachmentParent, CampaignOf] = {
     AttachmentParent.hazard: _hazard_campaign,
     AttachmentParent.plan: _plan_campaign,
     AttachmentParent.campaign: lambda _session, parent_id: parent_id,
+    AttachmentParent.task_report: report_campaign,
 }
 # The OAuth2 scope a service account needs to read a parent type's attachments. A type
 # without an entry (cases: victims are minors) is never readable by a service account.

@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 
 import time_machine
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from app.demo import CAMPAIGN, seed_campaign, seed_orgs_and_users
 from app.orgs.models import Org
 from app.tasks.demo import seed_tasks
 from app.users.models import Role
+from tests.attachments.samples import PNG
 from tests.conftest import World, auth, make_user
 from tests.tasks.helpers import (
     API,
@@ -328,3 +330,30 @@ def test_every_step_is_audited(client: TestClient, world: World) -> None:
         "task_report.accept",
         "task_assignment.accept",
     ]
+
+
+def _upload(client: TestClient, headers: dict[str, str], assignment_id: int) -> Any:
+    return client.post(
+        "/api/v1/attachments",
+        data={"parent_type": "task_report", "parent_id": str(assignment_id)},
+        files={"file": ("report.png", PNG, "image/png")},
+        headers=headers,
+    )
+
+
+def test_report_attachments_follow_the_reports_visibility(client: TestClient, world: World) -> None:
+    task = create_task(client, world, lead="edu", participants=("chengjian", "police"))
+    mine = assignment_of(task, world.org_id("chengjian"))
+    # Another participant may not attach to chengjian's report, nor the office.
+    assert _upload(client, world.h.police, mine["id"]).status_code == 404
+    assert _upload(client, world.h.office, mine["id"]).status_code == 403
+    up = _upload(client, world.h.chengjian, mine["id"])
+    assert up.status_code == 201, up.text
+    att = up.json()["id"]
+    r = submit(client, world.h.chengjian, task["id"], attachment_ids=[att])
+    assert r.status_code == 201, r.text
+    assert r.json()["attachment_ids"] == [att]
+    assert client.get(f"/api/v1/attachments/{att}", headers=world.h.edu).status_code == 200
+    assert client.get(f"/api/v1/attachments/{att}", headers=world.h.police).status_code == 404
+    # Once the report is in, nothing more is attached to it.
+    assert _upload(client, world.h.chengjian, mine["id"]).status_code == 403
