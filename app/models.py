@@ -13,12 +13,20 @@ from app.cases.models import (
     CaseSupervision,
     CaseVictim,
 )
+from app.core.idempotency import IdempotencyRecord
 from app.events.models import Event
+from app.hazards.counts import HazardCount
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.orgs.models import Org
 from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
 from app.tasks.models import Task, TaskAssignment, TaskAssignmentEvent, TaskReport
 from app.users.models import User
+from app.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDispatchState,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Attachment",
@@ -37,8 +45,10 @@ __all__ = [
     "Event",
     "Hazard",
     "HazardCodeCounter",
+    "HazardCount",
     "HazardEvent",
     "HazardExtension",
+    "IdempotencyRecord",
     "Org",
     "Plan",
     "PlanEvent",
@@ -52,4 +62,8 @@ __all__ = [
     "TaskAssignmentEvent",
     "TaskReport",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDispatchState",
+    "WebhookSubscription",
 ]

@@ -138,6 +138,50 @@ class Hazard(SQLModel, table=True):
         Index("ix_hazard_responsible_status_id", "responsible_org_id", "status", "id"),
         Index("ix_hazard_campaign_found_on_id", "campaign_id", "found_on", "id"),
         Index("ix_hazard_status_deadline", "status", "deadline"),
+        # Statistics (app/stats): each index covers one aggregate query shape so that it
+        # reads the index only, never the rows.
+        # The overview's GROUP BY status, grade, category, scope, supervised with its
+        # on-time and date-range columns.
+        Index(
+            "ix_hazard_stats_overview",
+            "campaign_id",
+            "status",
+            "grade",
+            "category",
+            "scope",
+            "supervised",
+            "deadline",
+            "closed_at",
+            "reported_at",
+        ),
+        # Overdue (open status, deadline passed) counts and lists, per school / department.
+        Index(
+            "ix_hazard_stats_overdue",
+            "campaign_id",
+            "status",
+            "deadline",
+            "school_id",
+            "responsible_org_id",
+        ),
+        # The per-school and per-department tables: GROUP BY in index order.
+        Index(
+            "ix_hazard_stats_school",
+            "campaign_id",
+            "school_id",
+            "status",
+            "deadline",
+            "reported_at",
+            "closed_at",
+        ),
+        Index(
+            "ix_hazard_stats_responsible",
+            "campaign_id",
+            "responsible_org_id",
+            "status",
+            "deadline",
+            "reported_at",
+            "closed_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -249,3 +293,7 @@ class HazardCodeCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
+
+
+# Keeps the statistics counters (hazard_count) in step with every flush of a Hazard.
+from app.hazards import counts as _counts  # noqa: E402, F401
