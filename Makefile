@@ -44,3 +44,6 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(VENV)/.dev
+	$(BIN)/python scripts/bench.py

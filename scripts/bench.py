@@ -1,0 +1,509 @@
+"""`make bench`: the service against the bare ASGI limit, in one run, on this machine.
+
+1. Builds (or reuses) a synthetic province-sized dataset: BENCH_HAZARDS hazards (default
+   1,000,000) over 20,000 schools and 80 departments, every status, one timeline event per
+   hazard, plans and tasks. SQLite by default (bench-results/bench.db); PostgreSQL when
+   DATABASE_URL points there (a database `cs_bench` is created on that server).
+2. Starts a bare ASGI app and then the service, each with one uvicorn worker (uvloop,
+   httptools) pinned to core 0, and drives them with wrk (32 connections) pinned to core 1,
+   loopback only.
+3. Prints a table: endpoint, req/s, p50, p99, ratio to the bare limit; plus single-connection
+   p50 for a deep page and the overview, and time / peak memory of a 100,000-row import and
+   xlsx export. The table is also written to bench-results/latest.md.
+
+Bounded: every wrk run lasts BENCH_SECONDS (default 8 s); the whole run stays under 10 minutes
+once the dataset exists (building 1M rows takes a few minutes the first time).
+"""
+
+import csv
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-results"
+HAZARDS = int(os.environ.get("BENCH_HAZARDS", "1000000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = 32
+SCHOOLS = 20_000
+DEPARTMENTS = 80
+EXPORT_ROWS = min(100_000, HAZARDS // 10)
+VERIFY_BLOCK = min(100_000, HAZARDS // 10)  # hazards in `rectified`, verified by the transition run
+PASSWORD = "bench-password-123"
+PYTHON = sys.executable
+UVICORN = [PYTHON, "-m", "uvicorn", "--workers", "1", "--loop", "uvloop", "--http", "httptools"]
+UVICORN += ["--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Database
+
+
+def bench_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres", "postgresql")):
+        from sqlalchemy import create_engine, text
+
+        from app.core.db import normalize_url
+
+        admin_url = normalize_url(url)
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname='cs_bench'")).first()
+            if not exists:
+                conn.execute(text('CREATE DATABASE "cs_bench"'))
+        engine.dispose()
+        return admin_url.rsplit("/", 1)[0] + "/cs_bench"
+    OUT.mkdir(exist_ok=True)
+    return f"sqlite:///{OUT / 'bench.db'}"
+
+
+def build_dataset(url: str) -> dict[str, Any]:
+    """Create the schema and the synthetic rows unless a dataset of this size is there."""
+    os.environ["DATABASE_URL"] = url
+    from sqlalchemy import func, insert, select, text
+
+    from app.__main__ import migrate
+    from app.core import db, security
+    from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent
+
+    migrate()
+    engine = db.get_engine()
+    with engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(Hazard.__table__)).scalar_one()
+    marker = OUT / f"dataset-{engine.dialect.name}.json"
+    if have >= HAZARDS and marker.exists():
+        log(f"reusing dataset: {have:,} hazards")
+        return json.loads(marker.read_text())
+    if have:
+        raise SystemExit(f"{url} holds a different dataset ({have:,} hazards); remove it first")
+
+    from app.campaigns.models import Campaign, CampaignStatus
+    from app.orgs.models import LicenseStatus, Org, OrgKind, Ownership, SchoolType
+    from app.plans.models import Plan, PlanHazard, PlanStatus
+    from app.users.models import Role, User
+
+    started = time.perf_counter()
+    rnd = random.Random(20261128)
+    now = datetime.now(UTC)
+    pw = security.hash_password(PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(insert(Org.__table__), [{"id": 1, "name": "省校园安全办公室", "kind": OrgKind.office, "created_at": now, "updated_at": now}])
+        conn.execute(
+            insert(Org.__table__),
+            [
+                {"id": 1 + i, "name": f"部门{i:03d}", "kind": OrgKind.department, "created_at": now, "updated_at": now}
+                for i in range(1, DEPARTMENTS + 1)
+            ],
+        )
+        types = list(SchoolType)
+        schools = [
+            {
+                "id": 1000 + i,
+                "name": f"学校{i:05d}",
+                "kind": OrgKind.school,
+                "school_type": types[i % len(types)],
+                "ownership": Ownership.public if i % 5 else Ownership.private,
+                "license_status": LicenseStatus.licensed,
+                "supervising_org_id": 2 + i % DEPARTMENTS,
+                "lat": 30 + rnd.random() * 5,
+                "lng": 105 + rnd.random() * 8,
+                "created_at": now,
+                "updated_at": now,
+                "is_active": True,
+                "version": 1,
+            }
+            for i in range(SCHOOLS)
+        ]
+        conn.execute(insert(Org.__table__), schools)
+        for c in (1, 2):
+            conn.execute(
+                insert(Campaign.__table__),
+                [{"id": c, "name": f"基准专项行动{c}", "year": 2026, "status": CampaignStatus.active,
+                  "starts_on": date(2026, 11, 1), "ends_on": date(2027, 1, 31), "created_at": now,
+                  "updated_at": now, "version": 1}],
+            )
+        conn.execute(
+            insert(User.__table__),
+            [
+                {"username": "bench-office", "full_name": "基准办公室", "org_id": 1, "role": Role.office,
+                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
+                 "created_at": now, "updated_at": now, "version": 1},
+                {"username": "bench-dept", "full_name": "基准部门", "org_id": 2, "role": Role.department,
+                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
+                 "created_at": now, "updated_at": now, "version": 1},
+                {"username": "bench-school", "full_name": "基准学校", "org_id": 1000, "role": Role.school,
+                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
+                 "created_at": now, "updated_at": now, "version": 1},
+            ],
+        )
+
+    statuses = ["reported", "rectifying", "rectifying", "escalated", "rectified", "closed", "closed",
+                "closed", "rejected", "void"]  # fmt: skip
+    categories = ["building", "fire", "electrical", "traffic", "food_hygiene", "public_order",
+                  "equipment", "management", "other"]  # fmt: skip
+    sources = ["self_inspection", "inspection_group", "department", "public_report"]
+    today = date(2026, 11, 28)
+    batch = 50_000
+    log(f"building {HAZARDS:,} hazards …")
+    for start in range(0, HAZARDS, batch):
+        rows, events = [], []
+        for i in range(start + 1, min(HAZARDS, start + batch) + 1):
+            school = 1000 + rnd.randrange(SCHOOLS)
+            in_verify_block = i <= VERIFY_BLOCK
+            status = "rectified" if in_verify_block else statuses[rnd.randrange(len(statuses))]
+            found = today - timedelta(days=rnd.randrange(60))
+            assigned = status != "reported" and rnd.random() < 0.3
+            responsible = 2 + rnd.randrange(DEPARTMENTS) if assigned else school
+            deadline = found + timedelta(days=rnd.randrange(5, 45)) if status != "reported" else None
+            reported_at = datetime(found.year, found.month, found.day, 2, tzinfo=UTC) + timedelta(seconds=i % 36000)
+            closed = status == "closed"
+            rows.append(
+                {
+                    "id": i,
+                    "code": f"YH-2026-{i:07d}",
+                    "campaign_id": 2 if i > HAZARDS - EXPORT_ROWS else 1,
+                    "school_id": school,
+                    "scope": "campus",
+                    "category": categories[i % len(categories)],
+                    "grade": "general" if in_verify_block or rnd.random() < 0.9 else "major",
+                    "title": f"隐患{i}:{categories[i % len(categories)]}问题",
+                    "description": "检查发现的安全隐患,需限期整改。",
+                    "location": f"教学楼{i % 7}层",
+                    "source": sources[i % len(sources)],
+                    "found_on": found,
+                    "reported_by": "user:1",
+                    "reporter_org_id": school,
+                    "responsible_org_id": responsible,
+                    "deadline": deadline,
+                    "status": status,
+                    "supervised": rnd.random() < 0.01,
+                    "reported_at": reported_at,
+                    "closed_at": reported_at + timedelta(days=rnd.randrange(1, 30)) if closed else None,
+                    "updated_at": reported_at,
+                    "version": 1,
+                }
+            )
+            events.append(
+                {"hazard_id": i, "at": reported_at, "action": "register", "actor": "user:1",
+                 "actor_org_id": school, "to_status": "reported", "data": {}}
+            )
+        with engine.begin() as conn:
+            conn.execute(insert(Hazard.__table__), rows)
+            conn.execute(insert(HazardEvent.__table__), events)
+        if (start // batch) % 4 == 3:
+            log(f"  {start + batch:,} rows ({time.perf_counter() - started:.0f} s)")
+    with engine.begin() as conn:
+        conn.execute(insert(HazardCodeCounter.__table__), [{"year": 2026, "last": HAZARDS}])
+        plans = [
+            {"id": p, "campaign_id": 1, "owner_org_id": 1000 + p % SCHOOLS, "title": f"整改方案{p}",
+             "status": PlanStatus.approved if p % 3 else PlanStatus.submitted, "progress_percent": 0,
+             "created_by": "user:1", "created_at": now, "updated_at": now, "version": 1}
+            for p in range(1, 10_001)
+        ]
+        conn.execute(insert(Plan.__table__), plans)
+        conn.execute(
+            insert(PlanHazard.__table__),
+            [{"plan_id": p, "hazard_id": VERIFY_BLOCK + p} for p in range(1, 10_001)],
+        )
+        if engine.dialect.name == "postgresql":
+            for table in ("org", "campaign", "user_account", "hazard", "hazard_event", "plan", "plan_hazard"):
+                conn.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                ))
+            conn.execute(text("ANALYZE"))
+        else:
+            conn.execute(text("ANALYZE"))
+    info = {"hazards": HAZARDS, "schools": SCHOOLS, "built_in_s": round(time.perf_counter() - started, 1)}
+    marker.write_text(json.dumps(info))
+    log(f"dataset built in {info['built_in_s']} s")
+    return info
+
+
+# ------------------------------------------------------------------------------------------
+# Servers and load
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["taskset", "-c", "0", *UVICORN, "--port", str(port), app],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                time.sleep(0.2)
+        yield base, proc.pid
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wrk(url: str, *, script: str | None = None, connections: int = CONNECTIONS, seconds: int = SECONDS,
+        env: dict[str, str] | None = None) -> dict[str, float]:
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                         timeout=seconds + 60).stdout
+    def latency(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "requests": int(total.group(1)) if total else 0,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": 1 if errors else 0,
+    }
+
+
+LUA_AUTH = 'wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")\n'
+
+
+def lua(path: Path, body: str) -> str:
+    path.write_text(LUA_AUTH + body)
+    return str(path)
+
+
+def login(base: str, username: str) -> str:
+    import httpx
+
+    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def vm(pid: int) -> dict[str, int]:
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) // 1024
+    return fields
+
+
+def children_pids(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out] or [pid]
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        log("installing wrk from the system packages …")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+        if shutil.which("wrk") is None:
+            subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    OUT.mkdir(exist_ok=True)
+    url = bench_url()
+    info = build_dataset(url)
+    engine_name = "postgresql" if url.startswith("postgresql") else "sqlite"
+    env = {
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "DOCS_ENABLED": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    rows: list[tuple[str, dict[str, float]]] = []
+
+    log("bare ASGI limit …")
+    (tmp / "bare_asgi.py").write_text(
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n        return\n"
+        "    await send({'type': 'http.response.start', 'status': 200,"
+        " 'headers': [(b'content-type', b'application/json')]})\n"
+        "    await send({'type': 'http.response.body', 'body': b'{\"status\":\"ok\"}'})\n"
+    )
+    with server("bare_asgi:app", {}, tmp) as (base, _):
+        wrk(base + "/", seconds=2)
+        bare = wrk(base + "/")
+    rows.append(("bare ASGI app (the limit)", bare))
+    limit = bare["rps"]
+
+    extra: list[tuple[str, str]] = []
+    with server("app.main:app", env, ROOT) as (base, pid):
+        token = login(base, "bench-office")
+        school_token = login(base, "bench-school")
+        wenv = {"BENCH_TOKEN": token}
+        lo, hi = VERIFY_BLOCK + 1, HAZARDS
+        get_script = lua(tmp / "get.lua", f"request = function() return wrk.format(nil, '/api/v1/hazards/' .. math.random({lo}, {hi})) end\n")
+        wrk(base + "/health", seconds=2)
+        wrk(base + "/", script=get_script, seconds=2, env=wenv)
+        log("GET /hazards/{id} …")
+        rows.append(("GET /hazards/{id}", wrk(base + "/", script=get_script, env=wenv)))
+        list_url = "/api/v1/hazards?limit=50&campaign_id=1&status=rectifying&sort=-found_on"
+        log("GET /hazards?limit=50 …")
+        rows.append(("GET /hazards?limit=50 (filter+sort)", wrk(base + list_url, script=lua(tmp / "auth.lua", ""), env=wenv)))
+
+        from app.core.pagination import encode_cursor
+
+        deep = f"/api/v1/hazards?limit=50&campaign_id=1&cursor={encode_cursor(HAZARDS // 2, HAZARDS // 2)}"
+        log("deep page, one connection …")
+        rows.append(("GET /hazards deep page (1 conn)", wrk(base + deep, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv)))
+        log("GET /stats/overview …")
+        overview = "/api/v1/stats/overview?campaign_id=1"
+        rows.append(("GET /stats/overview (1 conn)", wrk(base + overview, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv)))
+        rows.append(("GET /stats/overview", wrk(base + overview, script=lua(tmp / "auth.lua", ""), env=wenv)))
+
+        log("POST /hazards …")
+        before = count_hazards()
+        body = json.dumps({
+            "campaign_id": 1, "school_id": 1000, "scope": "campus", "category": "fire", "grade": "general",
+            "title": "灭火器过期", "description": "教学楼二层灭火器过期未更换", "source": "self_inspection",
+            "found_on": "2026-11-27",
+        })
+        post_script = lua(tmp / "post.lua", f"wrk.method = 'POST'\nwrk.body = [[{body}]]\nwrk.headers['Content-Type'] = 'application/json'\n")
+        post = wrk(base + "/api/v1/hazards", script=post_script, env={"BENCH_TOKEN": school_token})
+        rows.append(("POST /hazards", post))
+        added, unique_codes = count_hazards() - before, codes_unique()
+        extra.append(("POST /hazards: rows added / 2xx answered / codes unique",
+                      f"{added} / {int(post['requests'] - post['non2xx'])} / {unique_codes}"))
+
+        log("POST /hazards/{id}/verify …")
+        verify_script = lua(tmp / "verify.lua", "local i = 0\nrequest = function()\n  i = i + 1\n"
+                            "  return wrk.format('POST', '/api/v1/hazards/' .. i .. '/verify', {['Content-Type']='application/json'}, '{}')\nend\n")
+        rows.append(("POST /hazards/{id}/verify (transition)", wrk(base + "/", script=verify_script, env=wenv)))
+
+        import httpx
+
+        worker = children_pids(pid)[0]
+        log("xlsx export of the 100,000-row campaign …")
+        mem0 = vm(worker)
+        t0 = time.perf_counter()
+        size = 0
+        with httpx.stream("GET", f"{base}/api/v1/exports/hazards.xlsx?campaign_id=2", headers={"Authorization": f"Bearer {token}"}, timeout=120) as r:
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+            status = r.status_code
+        export_s = time.perf_counter() - t0
+        mem1 = vm(worker)
+        extra.append((f"xlsx export, {EXPORT_ROWS:,} rows", f"{export_s:.2f} s, HTTP {status}, {size / 1e6:.1f} MB, server peak RSS {mem1['VmHWM']} MB (was {mem0['VmHWM']} MB)"))
+
+        log("bulk import of 100,000 rows …")
+        try:
+            payload = import_file(EXPORT_ROWS)
+        except (ImportError, AttributeError) as exc:
+            extra.append(("bulk import", f"not measured: {exc}"))
+        else:
+            t0 = time.perf_counter()
+            r = httpx.post(f"{base}/api/v1/imports/hazards", headers={"Authorization": f"Bearer {token}"},
+                           files={"file": ("hazards.csv", payload, "text/csv")}, data={"campaign_id": "1"}, timeout=300)
+            import_s = time.perf_counter() - t0
+            mem2 = vm(worker)
+            extra.append((f"bulk import, {EXPORT_ROWS:,} rows", f"{import_s:.2f} s, HTTP {r.status_code}, server peak RSS {mem2['VmHWM']} MB"))
+
+    table = render(rows, limit, extra, info, engine_name)
+    print(table)
+    (OUT / f"latest-{engine_name}.md").write_text(table)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def count_hazards() -> int:
+    from sqlalchemy import func, select
+
+    from app.core import db
+    from app.hazards.models import Hazard
+
+    with db.get_engine().connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Hazard.__table__)).scalar_one())
+
+
+def codes_unique() -> bool:
+    from sqlalchemy import func, select
+
+    from app.core import db
+    from app.hazards.models import Hazard
+
+    t = Hazard.__table__
+    with db.get_engine().connect() as conn:
+        n, distinct = conn.execute(select(func.count(), func.count(t.c.code.distinct()))).one()
+    return bool(n == distinct)
+
+
+def import_file(n: int) -> bytes:
+    """A CSV register in the import template's columns, for the bench school group."""
+    from app.imports import service as imports  # the import engineer's column map
+
+    headers = list(getattr(imports, "TEMPLATE_HEADERS", []))
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(headers)
+    for i in range(n):
+        writer.writerow(imports.bench_row(i) if hasattr(imports, "bench_row") else [])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def render(rows: list[tuple[str, dict[str, float]]], limit: float, extra: list[tuple[str, str]],
+           info: dict[str, Any], engine: str) -> str:
+    lines = [
+        f"Benchmark {datetime.now():%Y-%m-%d %H:%M}, {engine}, {info['hazards']:,} hazards over {info['schools']:,} schools; "
+        f"{os.cpu_count()} cores, one uvicorn worker (uvloop, httptools) on core 0, wrk on core 1, "
+        f"{CONNECTIONS} connections unless noted, {SECONDS} s per row.",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | ratio to bare | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows:
+        lines.append(
+            f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / limit:.1%} | {int(r['non2xx'])} |"
+        )
+    lines.append("")
+    for name, value in extra:
+        lines.append(f"- {name}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
