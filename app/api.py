@@ -7,6 +7,8 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
 from app.cases.router import router as cases_router
+from app.clients.router import router as clients_router
+from app.events.router import router as events_router
 from app.hazards.router import router as hazards_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
@@ -14,6 +16,7 @@ from app.plans.router import router as plans_router
 from app.public.router import router as public_router
 from app.tasks.router import router as tasks_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (
@@ -28,6 +31,9 @@ for router in (
     attachments_router,
     cases_router,
     public_router,
+    clients_router,
+    events_router,
+    webhooks_router,
     meta_router,
 ):
     api_router.include_router(router)

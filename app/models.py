@@ -13,6 +13,7 @@ from app.cases.models import (
     CaseSupervision,
     CaseVictim,
 )
+from app.core.idempotency import IdempotencyRecord
 from app.events.models import Event
 from app.hazards.counts import HazardCount
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
@@ -20,6 +21,12 @@ from app.orgs.models import Org
 from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
 from app.tasks.models import Task, TaskAssignment, TaskAssignmentEvent, TaskReport
 from app.users.models import User
+from app.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDispatchState,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Attachment",
@@ -41,6 +48,7 @@ __all__ = [
     "HazardCount",
     "HazardEvent",
     "HazardExtension",
+    "IdempotencyRecord",
     "Org",
     "Plan",
     "PlanEvent",
@@ -54,4 +62,8 @@ __all__ = [
     "TaskAssignmentEvent",
     "TaskReport",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDispatchState",
+    "WebhookSubscription",
 ]

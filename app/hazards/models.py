@@ -215,7 +215,7 @@ class Hazard(SQLModel, table=True):
     rectification_note: str | None = Field(default=None, max_length=4000)
     void_reason: str | None = Field(default=None, max_length=2000)
     duplicate_of_id: int | None = Field(default=None, foreign_key="hazard.id", sa_type=BigId)
-    inspection_id: int | None = None
+    inspection_id: int | None = Field(default=None, foreign_key="inspection.id")
     # Listed supervision (挂牌督办) by the office.
     supervised: bool = False
     supervision_notice_no: str | None = Field(default=None, max_length=50)

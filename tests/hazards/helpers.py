@@ -103,3 +103,51 @@ def timeline(client: TestClient, world: World, who: str, hazard_id: int) -> list
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
     return items
+
+
+_seq = iter(range(1, 10**9))
+
+
+def insert_hazard(world: World, school: str = "school_a", **fields: Any) -> int:
+    """A hazard row straight in the register (no API, no timeline), for list and filter tests."""
+    from app.hazards.models import Hazard
+
+    values: dict[str, Any] = {
+        "code": f"YH-1999-{next(_seq):06d}",
+        "campaign_id": world.campaign_id,
+        "school_id": world.org_id(school),
+        "scope": "campus",
+        "category": "building",
+        "grade": "general",
+        "title": "外墙瓷砖松动",
+        "description": "北侧外墙瓷砖空鼓。",
+        "source": "self_inspection",
+        "found_on": date(2026, 11, 25),
+        "reported_by": "user:0",
+        "reporter_org_id": world.org_id(school),
+        "responsible_org_id": world.org_id(school),
+    }
+    values.update(fields)
+    with db.write() as session:
+        row = Hazard.model_validate(values)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def service_headers(scopes: list[str]) -> dict[str, str]:
+    from app.auth.models import ServiceClient
+    from app.core import security
+
+    with db.write() as session:
+        client = ServiceClient(
+            client_id=uuid.uuid4().hex, name="市平台", secret_hash="x", scopes=scopes
+        )
+        session.add(client)
+        session.flush()
+        client_id = client.id
+    token, _ = security.create_access_token(
+        subject=f"client:{client_id}", role="service", org_id=None, scopes=tuple(scopes)
+    )
+    return {"Authorization": f"Bearer {token}"}
