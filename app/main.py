@@ -3,12 +3,15 @@
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import docs
 from app.api import api_router
 from app.core import handlers
 from app.core.config import get_settings
+from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure as configure_logging
 from app.core.middleware import RequestMiddleware, reject_nul_form_fields
 from app.ops.router import router as ops_router
+from app.webhooks.worker import lifespan as webhook_lifespan
 
 DESCRIPTION = """
 Backend of a district's campus-safety special rectification campaign (校园安全管理专项整治).
@@ -34,10 +37,12 @@ def create_app() -> FastAPI:
         title="Campus-safety rectification API · 校园安全专项整治",
         description=DESCRIPTION,
         version="1.0.0",
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        # Served by app.docs from vendored assets (no CDN), below.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         dependencies=[Depends(reject_nul_form_fields)],
+        lifespan=webhook_lifespan,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -52,12 +57,22 @@ def create_app() -> FastAPI:
                 "Accept-Language",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+            expose_headers=[
+                "ETag",
+                "X-Request-ID",
+                "Retry-After",
+                "Location",
+                "Idempotent-Replayed",
+            ],
         )
+    # Inside RequestMiddleware, so the body-size limit and request id apply first.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestMiddleware)
     handlers.install(app)
     app.include_router(ops_router)
     app.include_router(api_router)
+    if settings.docs_enabled:
+        docs.install(app)
     return app
 
 

@@ -1,7 +1,9 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, event, literal_column
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from app.core.db import BigId, UTCDateTime
@@ -20,6 +22,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_school_id_id", "school_id", "id"),
         Index("ix_event_org_id_id", "org_id", "id"),
+        Index("ix_event_txid_id", "txid", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -34,3 +37,15 @@ class Event(SQLModel, table=True):
     audience: str = Field(default="all", max_length=20)
     actor: str = Field(max_length=40)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # PostgreSQL only: the id of the transaction that wrote the event (xid8). Ids come from a
+    # sequence at INSERT but transactions commit in any order; the feed orders by
+    # (txid, id) and serves only transactions older than every one still running, so a poller
+    # never skips an event that commits late. NULL on SQLite, whose writers are serialised.
+    txid: int | None = Field(default=None, sa_type=BigInteger)
+
+
+@event.listens_for(Event, "before_insert")
+def _stamp_transaction(_mapper: Mapper[Any], connection: Connection, target: Event) -> None:
+    if connection.dialect.name == "postgresql":
+        # A SQL expression: evaluated by the INSERT itself, inside the writing transaction.
+        target.txid = literal_column("pg_current_xact_id()::text::bigint")  # type: ignore[assignment]
