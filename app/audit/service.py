@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditLog
@@ -15,7 +16,10 @@ from app.auth.principal import Principal
 from app.core import db
 from app.core.context import request_id_var
 from app.core.errors import Forbidden
+from app.core.time import now
 from app.users.models import Capability, Role
+
+AUDIT_TABLE: Table = AuditLog.__table__  # type: ignore[attr-defined]
 
 
 def plain(value: Any) -> Any:
@@ -42,8 +46,11 @@ def record(
     object_id: Any = None,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
+    # A Core insert on the session's connection: the same transaction, without building and
+    # flushing an ORM object for a row nobody reads back (every write pays this).
+    session.execute(
+        insert(AUDIT_TABLE).values(
+            at=now(),
             actor=actor.actor if actor else "system",
             actor_org_id=actor.org_id if actor else None,
             action=action,
