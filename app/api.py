@@ -10,6 +10,7 @@ from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
 from app.events.router import router as events_router
 from app.hazards.router import router as hazards_router
+from app.inspections.router import router as inspections_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
 from app.plans.router import router as plans_router
@@ -26,6 +27,7 @@ for router in (
     campaigns_router,
     hazards_router,
     tasks_router,
+    inspections_router,
     plans_router,
     audit_router,
     attachments_router,

@@ -17,6 +17,7 @@ from app.core.idempotency import IdempotencyRecord
 from app.events.models import Event
 from app.hazards.counts import HazardCount
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
+from app.inspections.models import Inspection
 from app.orgs.models import Org
 from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
 from app.tasks.models import Task, TaskAssignment, TaskAssignmentEvent, TaskReport
@@ -48,6 +49,7 @@ __all__ = [
     "HazardCount",
     "HazardEvent",
     "HazardExtension",
+    "Inspection",
     "IdempotencyRecord",
     "Org",
     "Plan",

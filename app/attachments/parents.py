@@ -14,6 +14,11 @@ from app.auth.principal import Principal, Scope
 from app.campaigns.models import Campaign
 from app.hazards.models import Hazard
 from app.hazards.visibility import visible_hazards
+from app.inspections.visibility import (
+    inspection_attachable,
+    inspection_campaign,
+    inspection_readable,
+)
 from app.plans.models import Plan
 from app.plans.visibility import visible_plans
 from app.tasks.visibility import report_attachable, report_attachments_readable, report_campaign
@@ -80,12 +85,14 @@ READERS: dict[AttachmentParent, Check] = {
     AttachmentParent.plan: _plan_readable,
     AttachmentParent.campaign: _campaign_readable,
     AttachmentParent.task_report: report_attachments_readable,
+    AttachmentParent.inspection: inspection_readable,
 }
 ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.hazard: _hazard_attachable,
     AttachmentParent.plan: _plan_attachable,
     AttachmentParent.campaign: _campaign_attachable,
     AttachmentParent.task_report: report_attachable,
+    AttachmentParent.inspection: inspection_attachable,
 }
 # The campaign a parent belongs to, so nothing is attached to a closed campaign's objects.
 # A parent type without an entry belongs to no campaign.
@@ -94,6 +101,7 @@ CAMPAIGN_OF: dict[AttachmentParent, CampaignOf] = {
     AttachmentParent.plan: _plan_campaign,
     AttachmentParent.campaign: lambda _session, parent_id: parent_id,
     AttachmentParent.task_report: report_campaign,
+    AttachmentParent.inspection: inspection_campaign,
 }
 # The OAuth2 scope a service account needs to read a parent type's attachments. A type
 # without an entry (cases: victims are minors) is never readable by a service account.
@@ -102,4 +110,5 @@ READ_SCOPES: dict[AttachmentParent, str] = {
     AttachmentParent.plan: Scope.plans_read,
     AttachmentParent.task_report: Scope.tasks_read,
     AttachmentParent.campaign: Scope.hazards_read,
+    AttachmentParent.inspection: Scope.hazards_read,
 }
