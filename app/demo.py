@@ -169,3 +169,7 @@ def seed() -> None:
 from app.tasks.demo import seed_tasks  # noqa: E402
 
 EXTRA_SEEDERS.append(seed_tasks)
+
+from app.hazards.demo import seed_hazards  # noqa: E402
+
+EXTRA_SEEDERS.append(seed_hazards)
