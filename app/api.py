@@ -15,6 +15,7 @@ from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
 from app.plans.router import router as plans_router
 from app.public.router import router as public_router
+from app.stats.router import router as stats_router
 from app.tasks.router import router as tasks_router
 from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
@@ -33,6 +34,7 @@ for router in (
     attachments_router,
     cases_router,
     public_router,
+    stats_router,
     clients_router,
     events_router,
     webhooks_router,

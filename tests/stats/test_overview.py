@@ -1,0 +1,264 @@
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from app.auth.principal import Principal
+from app.core import db
+from app.hazards import counts
+from app.hazards.counts import HazardCount
+from app.hazards.models import Hazard, HazardStatus
+from app.stats.service import Window, overview_statement
+from app.users.models import Role
+from tests.conftest import World, make_campaign, make_hazard
+from tests.stats.dataset import TODAY, at, build
+
+URL = "/api/v1/stats/overview"
+
+
+@pytest.fixture
+def frozen() -> Iterator[None]:
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def _overview(client: TestClient, headers: dict[str, str], campaign_id: int, **params: str) -> dict:
+    response = client.get(URL, params={"campaign_id": campaign_id, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+DISTRICT_HAZARDS = {
+    "total": 8,
+    "registered": 7,
+    "rectified": 4,
+    "closed": 3,
+    "void": 1,
+    "rectification_rate": "0.4286",
+    "closed_with_deadline": 2,
+    "closed_on_time": 1,
+    "on_time_rate": "0.5000",
+    "overdue": 2,
+    "supervised": 1,
+}
+
+
+def test_office_overview_matches_the_hand_built_register(
+    client: TestClient, world: World, frozen: None
+) -> None:
+    build(world)
+    body = _overview(client, world.h.office, world.campaign_id)
+    hazards = body["hazards"]
+    assert {k: hazards[k] for k in DISTRICT_HAZARDS} == DISTRICT_HAZARDS
+    assert hazards["by_status"] == {
+        "reported": 1,
+        "escalated": 1,
+        "rectifying": 1,
+        "rectified": 1,
+        "rejected": 0,
+        "closed": 3,
+        "void": 1,
+    }
+    assert hazards["by_grade"] == {"general": 4, "major": 3}
+    assert hazards["by_scope"] == {"campus": 5, "surroundings": 2}
+    assert {k: v for k, v in hazards["by_category"].items() if v} == {
+        "fire": 2,
+        "building": 3,
+        "traffic": 1,
+        "public_order": 1,
+    }
+    assert body["as_of"] == "2026-12-05"
+    assert body["from"] is None
+    assert body["plans"]["total"] == 0
+    assert body["tasks"]["overdue_assignments"] == 0
+    assert body["cases"] == {
+        "total": 0,
+        "by_status": {s: 0 for s in body["cases"]["by_status"]},
+        "supervised": 0,
+        "solved": 0,
+    }
+
+
+def test_live_query_and_counters_agree(client: TestClient, world: World, frozen: None) -> None:
+    build(world)
+    # A date range forces the live GROUP BY; the whole campaign is in range.
+    live = _overview(
+        client, world.h.office, world.campaign_id, **{"from": "2026-11-01", "to": "2026-12-31"}
+    )
+    counted = _overview(client, world.h.office, world.campaign_id)
+    assert live["hazards"] == counted["hazards"]
+    assert live["from"] == "2026-11-01"
+
+
+def test_date_range_counts_only_hazards_reported_in_it(
+    client: TestClient, world: World, frozen: None
+) -> None:
+    build(world)
+    body = _overview(client, world.h.office, world.campaign_id, **{"from": "2026-11-26"})
+    assert body["hazards"]["total"] == 1  # only hazard 8, reported 11-26
+    assert body["hazards"]["closed"] == 1
+    # the local day boundary: 11-26 00:00 Shanghai is 11-25 16:00 UTC
+    body = _overview(client, world.h.office, world.campaign_id, to="2026-11-25")
+    assert body["hazards"]["total"] == 7
+
+
+def test_school_sees_only_its_own_figures(client: TestClient, world: World, frozen: None) -> None:
+    build(world)
+    hazards = _overview(client, world.h.school_a, world.campaign_id)["hazards"]
+    assert (hazards["total"], hazards["registered"], hazards["closed"], hazards["rectified"]) == (
+        6,
+        5,
+        2,
+        3,
+    )
+    assert hazards["rectification_rate"] == "0.4000"
+    assert hazards["on_time_rate"] == "0.5000"
+    assert hazards["overdue"] == 1
+    assert hazards["supervised"] == 1
+    other = _overview(client, world.h.school_b, world.campaign_id)["hazards"]
+    assert (other["total"], other["overdue"], other["closed"]) == (2, 1, 1)
+    assert other["on_time_rate"] is None  # its closed hazard had no deadline
+
+
+def test_school_gets_no_tasks_or_cases(client: TestClient, world: World, frozen: None) -> None:
+    body = _overview(client, world.h.school_a, world.campaign_id)
+    assert body["tasks"] is None
+    assert body["cases"] is None
+
+
+def test_department_sees_what_it_is_responsible_for(
+    client: TestClient, world: World, frozen: None
+) -> None:
+    build(world)
+    hazards = _overview(client, world.h.chengjian, world.campaign_id)["hazards"]
+    assert hazards["total"] == 1
+    assert hazards["overdue"] == 1
+    # 教体局 supervises both schools: sees all eight
+    assert _overview(client, world.h.edu, world.campaign_id)["hazards"]["total"] == 8
+    assert _overview(client, world.h.edu, world.campaign_id)["cases"] is None
+
+
+def test_oversight_sees_district_and_cases(client: TestClient, world: World, frozen: None) -> None:
+    build(world)
+    body = _overview(client, world.h.jiancha, world.campaign_id)
+    assert body["hazards"]["total"] == 8
+    assert body["cases"] is not None
+
+
+def test_other_campaign_is_not_counted(client: TestClient, world: World, frozen: None) -> None:
+    build(world)
+    other = make_campaign(name="另一专项行动")
+    make_hazard(other, world.orgs["school_a"], status="reported")
+    assert other.id is not None
+    assert _overview(client, world.h.office, other.id)["hazards"]["total"] == 1
+    assert _overview(client, world.h.office, world.campaign_id)["hazards"]["total"] == 8
+
+
+def test_counters_follow_transitions_and_rebuild(world: World, frozen: None) -> None:
+    hazards = build(world)
+    with db.write() as session:
+        hazard = session.get(Hazard, hazards[3].id)  # reported → closed on time
+        assert hazard is not None
+        hazard.status = HazardStatus.closed
+        hazard.closed_at = at(12, 4)
+        session.add(hazard)
+        gone = session.get(Hazard, hazards[6].id)
+        session.delete(gone)
+
+    def snapshot() -> dict[tuple, int]:
+        with db.read() as session:
+            rows = session.exec(select(HazardCount).where(col(HazardCount.n) != 0)).all()
+        return {
+            (r.status, r.grade, r.category, r.scope, r.supervised, r.timeliness): r.n for r in rows
+        }
+
+    kept = snapshot()
+    assert kept[("closed", "general", "fire", "campus", False, counts.ON_TIME)] == 2
+    assert sum(n for k, n in kept.items() if k[0] == "escalated") == 0
+    with db.write() as session:
+        counts.rebuild(session)
+    assert snapshot() == kept
+
+
+def test_bulk_insert_counts_with_add_bulk(world: World, frozen: None) -> None:
+    from sqlalchemy import insert
+
+    row = {
+        "code": "YH-BULK-1",
+        "campaign_id": world.campaign_id,
+        "school_id": world.org_id("school_a"),
+        "scope": "campus",
+        "category": "fire",
+        "grade": "general",
+        "title": "灭火器过期",
+        "description": "一楼走廊灭火器过期。",
+        "source": "self_inspection",
+        "found_on": date(2026, 11, 25),
+        "reported_by": "user:0",
+        "reporter_org_id": world.org_id("school_a"),
+        "responsible_org_id": world.org_id("school_a"),
+        "status": "reported",
+        "reported_at": TODAY,
+        "updated_at": TODAY,
+    }
+    with db.write() as session:
+        session.execute(insert(Hazard), [row])
+        counts.add_bulk(session, [row])
+    with db.read() as session:
+        n = session.exec(select(HazardCount.n).where(col(HazardCount.status) == "reported")).one()
+    assert n == 1
+
+
+def test_overview_query_reads_the_covering_index(world: World) -> None:
+    office = Principal(kind="user", id=1, role=Role.office, org_id=world.org_id("office"))
+    stmt = overview_statement(office, world.campaign_id, Window())
+    with db.read() as session:
+        compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        if session.get_bind().dialect.name == "sqlite":
+            plan = " ".join(
+                str(r[-1]) for r in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            assert "USING COVERING INDEX ix_hazard_stats_overview" in plan, plan
+        else:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(str(r[0]) for r in session.execute(text(f"EXPLAIN {compiled}")))
+            assert "Seq Scan on hazard" not in plan, plan
+            assert "ix_hazard_stats_overview" in plan, plan
+
+
+def test_overview_validation(client: TestClient, world: World) -> None:
+    h = world.h.office
+    assert client.get(URL, headers=h).status_code == 422  # campaign_id required
+    assert client.get(URL, params={"campaign_id": 0}, headers=h).status_code == 422
+    bad = client.get(
+        URL,
+        params={"campaign_id": world.campaign_id, "from": "2026-12-05", "to": "2026-12-01"},
+        headers=h,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "stats.bad_range"
+    assert (
+        client.get(
+            URL, params={"campaign_id": world.campaign_id, "from": "x"}, headers=h
+        ).status_code
+        == 422
+    )
+
+
+def test_overview_needs_authentication(client: TestClient, world: World) -> None:
+    assert client.get(URL, params={"campaign_id": world.campaign_id}).status_code == 401
+
+
+def test_admin_may_not_read_statistics(client: TestClient, world: World) -> None:
+    response = client.get(URL, params={"campaign_id": world.campaign_id}, headers=world.h.admin)
+    assert response.status_code == 403
+
+
+def test_unknown_campaign_is_404(client: TestClient, world: World) -> None:
+    response = client.get(URL, params={"campaign_id": 999999}, headers=world.h.office)
+    assert response.status_code == 404
+
