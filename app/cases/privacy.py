@@ -63,8 +63,8 @@ def find_personal_data(text: str, victims: Iterable[CaseVictim]) -> list[Finding
 
 
 def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳小明 → 欧***."""
-    return name[:1] + "*" * max(len(name) - 1, 1)
+    """张三 → 张*, 欧阳小明 → 欧*: one star whatever the length, which is itself a clue."""
+    return name[:1] + "*"
 
 
 def mask_id_number(number: str | None) -> str | None:
