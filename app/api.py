@@ -9,6 +9,7 @@ from app.campaigns.router import router as campaigns_router
 from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
 from app.events.router import router as events_router
+from app.exports.router import router as exports_router
 from app.hazards.router import router as hazards_router
 from app.inspections.router import router as inspections_router
 from app.meta.router import router as meta_router
@@ -32,6 +33,7 @@ for router in (
     plans_router,
     audit_router,
     attachments_router,
+    exports_router,
     cases_router,
     public_router,
     stats_router,

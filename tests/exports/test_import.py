@@ -1,0 +1,169 @@
+import csv
+import io
+from typing import Any
+
+import openpyxl
+from fastapi.testclient import TestClient
+from sqlmodel import col, func, select
+
+from app.audit.models import AuditLog
+from app.core import db
+from app.events.models import Event
+from app.hazards.models import Hazard, HazardEvent
+from tests.conftest import World
+
+URL = "/api/v1/imports/hazards"
+HEADER = ["学校", "范围", "类别", "场所类型", "等级", "标题", "描述", "位置", "来源", "发现日期"]
+
+
+def csv_file(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def xlsx_file(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def row(school: str = "", title: str = "灭火器过期", **over: str) -> list[str]:
+    values = {
+        "学校": school,
+        "范围": "校园内",
+        "类别": "消防",
+        "场所类型": "",
+        "等级": "一般隐患",
+        "标题": title,
+        "描述": "教学楼三楼灭火器已过期",
+        "位置": "教学楼",
+        "来源": "学校自查",
+        "发现日期": "2026-11-25",
+        **over,
+    }
+    return [values[h] for h in HEADER]
+
+
+def post(
+    client: TestClient,
+    headers: dict[str, str],
+    world: World,
+    content: bytes,
+    name: str = "register.csv",
+) -> Any:
+    return client.post(
+        URL,
+        headers=headers,
+        data={"campaign_id": str(world.campaign_id)},
+        files={"file": (name, content, "application/octet-stream")},
+    )
+
+
+def count(model: type) -> int:
+    with db.read() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_school_imports_its_register_in_one_block(client: TestClient, world: World) -> None:
+    content = csv_file(
+        [row(title="灭火器过期"), row(title="电线裸露", 类别="electrical", 等级="重大隐患")]
+    )
+    r = post(client, world.h.school_a, world, content)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["imported"] == 2
+    with db.read() as session:
+        hazards = session.exec(select(Hazard).order_by(col(Hazard.id))).all()
+        assert [h.title for h in hazards] == ["灭火器过期", "电线裸露"]
+        assert {h.school_id for h in hazards} == {world.org_id("school_a")}
+        assert [h.code for h in hazards] == [body["first_code"], body["last_code"]]
+        assert hazards[1].grade == "major"
+        assert hazards[0].responsible_org_id == world.org_id("school_a")
+        steps = session.exec(select(HazardEvent)).all()
+        assert sorted(s.hazard_id for s in steps) == [h.id for h in hazards]
+        assert all(s.action == "register" for s in steps)
+        audits = session.exec(select(AuditLog).where(col(AuditLog.action) == "hazard.import")).all()
+        assert len(audits) == 1
+        assert audits[0].changes["count"] == 2
+        events = session.exec(select(Event).where(col(Event.type) == "hazard.imported")).all()
+        assert len(events) == 1
+
+
+def test_office_imports_an_xlsx_naming_each_school(client: TestClient, world: World) -> None:
+    content = xlsx_file([row(school="城关第一小学"), row(school="城关第二中学", title="围墙开裂")])
+    r = post(client, world.h.office, world, content, "台账.xlsx")
+    assert r.status_code == 201, r.text
+    with db.read() as session:
+        schools = session.exec(select(Hazard.school_id).order_by(col(Hazard.id))).all()
+    assert schools == [world.org_id("school_a"), world.org_id("school_b")]
+
+
+def test_a_bad_row_imports_nothing_and_is_reported(client: TestClient, world: World) -> None:
+    content = csv_file([row(), row(title="", 类别="火灾"), row(发现日期="2026-13-40")])
+    r = post(client, world.h.school_a, world, content)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "import.rows_invalid"
+    found = {(e["row"], e["field"]) for e in body["rows"]}
+    assert (3, "title") in found
+    assert (3, "category") in found
+    assert (4, "found_on") in found
+    assert all(e["row"] != 2 for e in body["rows"])
+    assert count(Hazard) == 0
+    assert count(HazardEvent) == 0
+
+
+def test_school_cannot_import_for_another_school(client: TestClient, world: World) -> None:
+    r = post(client, world.h.school_a, world, csv_file([row(school="城关第二中学")]))
+    assert r.status_code == 422
+    assert r.json()["rows"][0]["field"] == "school"
+    assert count(Hazard) == 0
+
+
+def test_unknown_and_missing_columns_are_reported_on_row_1(
+    client: TestClient, world: World
+) -> None:
+    r = post(client, world.h.office, world, csv_file([["x"]], header=["学校", "标题", "颜色"]))
+    assert r.status_code == 422
+    problems = {(e["row"], e["column"], e["code"]) for e in r.json()["rows"]}
+    assert (1, "颜色", "unknown_column") in problems
+    assert (1, "描述", "missing_column") in problems
+
+
+def test_import_gates(client: TestClient, world: World) -> None:
+    content = csv_file([row()])
+    assert post(client, {}, world, content).status_code == 401
+    assert post(client, world.h.edu, world, content).status_code == 403
+    assert post(client, world.h.admin, world, content).status_code == 403
+    no_campaign = client.post(URL, headers=world.h.school_a, files={"file": ("a.csv", content)})
+    assert no_campaign.status_code == 422
+    not_a_sheet = post(client, world.h.school_a, world, b"PK\x03\x04garbage", "a.xlsx")
+    assert not_a_sheet.status_code == 415
+
+
+def test_template_has_the_writable_headers(client: TestClient, world: World) -> None:
+    r = client.get(f"{URL}/template.xlsx", headers=world.h.school_a)
+    assert r.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(r.content))
+    header = [c.value for c in workbook.worksheets[0][1]]
+    assert header[:3] == ["学校", "范围", "类别"]
+    assert "发现日期" in header
+    assert client.get(f"{URL}/template.xlsx").status_code == 401
+    assert client.get(f"{URL}/template.xlsx", headers=world.h.admin).status_code == 403
+
+
+def test_an_exported_register_can_be_reimported(client: TestClient, world: World) -> None:
+    assert post(client, world.h.school_a, world, csv_file([row()])).status_code == 201
+    exported = client.get("/api/v1/exports/hazards.xlsx", headers=world.h.school_a).content
+    r = post(client, world.h.school_a, world, exported, "hazards.xlsx")
+    assert r.status_code == 201, r.text
+    assert count(Hazard) == 2
