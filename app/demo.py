@@ -173,3 +173,7 @@ EXTRA_SEEDERS.append(seed_tasks)
 from app.hazards.demo import seed_hazards  # noqa: E402
 
 EXTRA_SEEDERS.append(seed_hazards)
+
+from app.cases.demo import seed_cases  # noqa: E402
+
+EXTRA_SEEDERS.append(seed_cases)
