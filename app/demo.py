@@ -177,3 +177,7 @@ EXTRA_SEEDERS.append(seed_hazards)
 from app.cases.demo import seed_cases  # noqa: E402
 
 EXTRA_SEEDERS.append(seed_cases)
+
+from app.plans.demo import seed_plans  # noqa: E402
+
+EXTRA_SEEDERS.append(seed_plans)
