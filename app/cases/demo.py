@@ -103,7 +103,8 @@ def seed_cases(session: Session, orgs: dict[str, Org], campaign: Campaign) -> No
         return
     users = {u.username: _principal(u) for u in session.exec(select(User)).all()}
     police, office = users.get("police"), users.get("office")
-    if police is None or office is None or POLICE not in orgs:
+    police_org_id = orgs[POLICE].id if POLICE in orgs else None
+    if police is None or office is None or police_org_id is None:
         return
     for school, fields, status, victims, extra in CASES:
         fields = dict(fields)
@@ -114,7 +115,7 @@ def seed_cases(session: Session, orgs: dict[str, Org], campaign: Campaign) -> No
             campaign_id=campaign.id,
             occurred_at=occurred_at,
             school_id=orgs[school].id if school else None,
-            handling_org_id=orgs[POLICE].id,
+            handling_org_id=police_org_id,
             filed_by=police.actor,
             filed_at=occurred_at + timedelta(hours=3),
             **fields,
@@ -151,11 +152,13 @@ def _supervise(
     session: Session, office: Principal, police: Principal, case: Case, orgs: dict[str, Org]
 ) -> None:
     assert case.id is not None
+    office_org_id = orgs[OFFICE].id
+    assert office_org_id is not None
     listed_at = case.filed_at + timedelta(days=1)
     sup = CaseSupervision(
         case_id=case.id,
         level=SupervisionLevel.district,
-        supervising_org_id=orgs[OFFICE].id,
+        supervising_org_id=office_org_id,
         notice_no="区综治督〔2026〕1号",
         solve_deadline=today() + timedelta(days=15),
         requirements="限期侦破,每周报告侦办进展,加强校门口护学岗。",
