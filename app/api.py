@@ -12,6 +12,7 @@ from app.events.router import router as events_router
 from app.exports.router import router as exports_router
 from app.hazards.router import router as hazards_router
 from app.inspections.router import router as inspections_router
+from app.licences.router import router as licences_router
 from app.meta.router import router as meta_router
 from app.orgs.router import router as orgs_router
 from app.plans.router import router as plans_router
@@ -30,6 +31,7 @@ for router in (
     hazards_router,
     tasks_router,
     inspections_router,
+    licences_router,
     plans_router,
     audit_router,
     attachments_router,

@@ -18,6 +18,7 @@ from app.events.models import Event
 from app.hazards.counts import HazardCount
 from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent, HazardExtension
 from app.inspections.models import Inspection
+from app.licences.models import LicenceAction, LicenceRecord
 from app.orgs.models import Org
 from app.plans.models import Plan, PlanEvent, PlanHazard, PlanMilestone, PlanProgress
 from app.tasks.models import Task, TaskAssignment, TaskAssignmentEvent, TaskReport
@@ -49,8 +50,10 @@ __all__ = [
     "HazardCount",
     "HazardEvent",
     "HazardExtension",
-    "Inspection",
     "IdempotencyRecord",
+    "Inspection",
+    "LicenceAction",
+    "LicenceRecord",
     "Org",
     "Plan",
     "PlanEvent",

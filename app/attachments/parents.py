@@ -19,6 +19,7 @@ from app.inspections.visibility import (
     inspection_campaign,
     inspection_readable,
 )
+from app.licences.visibility import licence_attachable, licence_readable
 from app.plans.models import Plan
 from app.plans.visibility import visible_plans
 from app.tasks.visibility import report_attachable, report_attachments_readable, report_campaign
@@ -86,6 +87,7 @@ READERS: dict[AttachmentParent, Check] = {
     AttachmentParent.campaign: _campaign_readable,
     AttachmentParent.task_report: report_attachments_readable,
     AttachmentParent.inspection: inspection_readable,
+    AttachmentParent.licence: licence_readable,
 }
 ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.hazard: _hazard_attachable,
@@ -93,6 +95,7 @@ ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.campaign: _campaign_attachable,
     AttachmentParent.task_report: report_attachable,
     AttachmentParent.inspection: inspection_attachable,
+    AttachmentParent.licence: licence_attachable,
 }
 # The campaign a parent belongs to, so nothing is attached to a closed campaign's objects.
 # A parent type without an entry belongs to no campaign.
