@@ -45,7 +45,7 @@ Office = Annotated[Principal, Depends(require(Role.office))]
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Plan id.")]
 MilestoneId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Milestone id.")]
 IfMatch = Annotated[str | None, Header(max_length=200, description="The plan's current ETag.")]
-OrgId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+IdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def _one(plan: PlanPublic, response: Response) -> PlanPublic:
@@ -56,8 +56,8 @@ def _one(plan: PlanPublic, response: Response) -> PlanPublic:
 @router.get("", response_model=Page[PlanSummary], responses=problem_responses(401, 403, 422))
 def list_plans(
     principal: Reader,
-    campaign_id: OrgId = None,
-    owner_org_id: OrgId = None,
+    campaign_id: IdQuery = None,
+    owner_org_id: IdQuery = None,
     status: PlanStatus | None = None,
     overdue: Annotated[
         bool | None,
