@@ -13,7 +13,7 @@ Three depths of reading:
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, false, true
-from sqlmodel import col
+from sqlmodel import Session, col, select
 
 from app.auth.principal import Principal
 from app.cases.models import Case
@@ -77,3 +77,31 @@ def handles(principal: Principal, case: Case) -> bool:
 def supervises(principal: Principal) -> bool:
     """The office and oversight users list, extend and delist supervision."""
     return principal.kind == "user" and (principal.is_office or principal.can(Capability.oversight))
+
+
+# Attachment checks for `AttachmentParent.case`, for `app/attachments/parents.py` to register.
+# Evidence on a case may show a child: it is read at full depth only, never by a school or a
+# service account.
+
+
+def _visible_case(session: Session, principal: Principal, case_id: int) -> Case | None:
+    return session.exec(
+        select(Case).where(col(Case.id) == case_id, visible_cases(principal))
+    ).first()
+
+
+def case_attachments_readable(session: Session, principal: Principal, case_id: int) -> bool:
+    if principal.kind != "user":
+        return False
+    case = _visible_case(session, principal, case_id)
+    return case is not None and depth(principal, case) == Depth.full
+
+
+def case_attachable(session: Session, principal: Principal, case_id: int) -> bool:
+    """The handling police add evidence; the office adds supervision documents."""
+    case = _visible_case(session, principal, case_id)
+    return case is not None and (handles(principal, case) or principal.is_office)
+
+
+def case_campaign(session: Session, case_id: int) -> int | None:
+    return session.exec(select(col(Case.campaign_id)).where(col(Case.id) == case_id)).first()
