@@ -239,3 +239,16 @@ def test_action_history_refusals(client: TestClient, world: World) -> None:
     assert [a["action"] for a in client.get(url, headers=world.h.town).json()["items"]] == [
         "investigate"
     ]
+
+
+def test_one_licence_file_needs_a_token_and_a_staff_role(client: TestClient, world: World) -> None:
+    school_id = unlicensed(world, LicenseStatus.investigated)
+    url = f"{API}/{school_id}"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=world.h.school_a).status_code == 403
+    assert client.get(url, headers=world.h.admin).status_code == 403
+    got = client.get(url, headers=world.h.office)
+    assert got.status_code == 200
+    assert got.json()["status"] == "investigated"
+    assert got.json()["last_action"] is None
+    assert got.headers["ETag"] == '"v1"'
