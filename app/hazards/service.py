@@ -12,7 +12,7 @@ them to orjson without a second validation pass (issue 10).
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_
@@ -422,8 +422,7 @@ def _where(principal: Principal, flt: HazardFilter) -> list[ColumnElement[bool]]
         clauses.append(col(Hazard.reported_at) >= _local_midnight(flt.reported_from))
     if flt.reported_to:
         clauses.append(
-            col(Hazard.reported_at)
-            < _local_midnight(date.fromordinal(flt.reported_to.toordinal() + 1))
+            col(Hazard.reported_at) < _local_midnight(flt.reported_to + timedelta(days=1))
         )
     if flt.q:
         q = flt.q[:MAX_Q]
