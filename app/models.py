@@ -1,5 +1,6 @@
 """Imports every table so that `SQLModel.metadata` is complete (Alembic, tests)."""
 
+from app.accountability.models import AccountabilityRecord
 from app.attachments.models import Attachment
 from app.audit.models import AuditLog
 from app.auth.models import RefreshToken, ServiceClient
@@ -31,6 +32,7 @@ from app.webhooks.models import (
 )
 
 __all__ = [
+    "AccountabilityRecord",
     "Attachment",
     "AuditLog",
     "Campaign",

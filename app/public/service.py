@@ -10,6 +10,7 @@ A new source (accountability records, 问责) adds one entry to `SOURCES`: a fun
 from collections.abc import Callable
 from datetime import datetime
 
+from app.accountability import service as accountability
 from app.cases import service as cases
 from app.core.errors import Invalid, field_error
 from app.core.pagination import decode_cursor, encode_cursor
@@ -21,6 +22,7 @@ Source = Callable[[BoardCursor | None, int, str], list[BoardEntry]]
 
 SOURCES: dict[ExposureSource, Source] = {
     ExposureSource.case: cases.public_exposures,
+    ExposureSource.accountability: accountability.public_exposures,
 }
 
 
