@@ -83,3 +83,21 @@ def mask_contact(contact: str | None) -> str | None:
     if len(contact) < 8:
         return "*" * len(contact)
     return contact[:3] + "*" * (len(contact) - 7) + contact[-4:]
+
+
+def redact(text: str | None, victims: Iterable[CaseVictim]) -> str | None:
+    """The police's own free text (narrative, judgement, timeline comments, progress reports)
+    as shown to readers who may not see victims: each victim's name, ID number and contact,
+    and anything shaped like an ID or mobile number, masked in place."""
+    if not text:
+        return text
+    out = _normal(text)
+    for victim in victims:
+        name = _normal(victim.name).strip()
+        if len(name) >= 2:
+            out = out.replace(name, mask_name(name))
+        for value, mask in ((victim.id_number, mask_id_number), (victim.contact, mask_contact)):
+            if value and len(value) >= 6:
+                out = out.replace(_normal(value), mask(value) or "")
+    out = _ID_NUMBER.sub(lambda m: mask_id_number(m.group()) or "", out)
+    return _MOBILE.sub(lambda m: mask_contact(m.group()) or "", out)

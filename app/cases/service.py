@@ -34,7 +34,13 @@ from app.cases.models import (
     CaseType,
     CaseVictim,
 )
-from app.cases.privacy import find_personal_data, mask_contact, mask_id_number, mask_name
+from app.cases.privacy import (
+    find_personal_data,
+    mask_contact,
+    mask_id_number,
+    mask_name,
+    redact,
+)
 from app.cases.schemas import (
     CaseCreate,
     CaseDetail,
@@ -272,17 +278,26 @@ def _sanitized(case: Case) -> CaseSanitized:
     )
 
 
-def _detail(session: Session, case: Case, *, unmasked: bool) -> CaseDetail:
+def _detail(
+    session: Session, principal: Principal, case: Case, *, unmasked: bool = False
+) -> CaseDetail:
+    """`unmasked`: the victims list in clear (the caller audits the read). The police's free
+    text is redacted for whoever may not read victims at all."""
     assert case.id is not None
     day = today()
     sup = _supervision(session, case.id)
     exposure = _current_exposure(session, case.id)
+    victims_ = _victims(session, case.id)
+    fields = _list_item_fields(case, sup, exposure is not None, day)
+    if not may_read_victims(principal, case):
+        fields["summary"] = redact(case.summary, victims_)
+        fields["judgement_outcome"] = redact(case.judgement_outcome, victims_)
     return CaseDetail.model_validate(
         {
-            **_list_item_fields(case, sup, exposure is not None, day),
+            **fields,
             "supervision": _supervision_out(sup, case.status, day) if sup else None,
             "exposure": ExposureOut.model_validate(exposure) if exposure else None,
-            "victims": _victims_out(case.id, _victims(session, case.id), unmasked=unmasked),
+            "victims": _victims_out(case.id, victims_, unmasked=unmasked),
             "actions": CASE_MACHINE.actions_from(case.status),
         }
     )
@@ -452,7 +467,7 @@ def create(principal: Principal, data: CaseCreate) -> CaseDetail:
         )
         _emit(session, principal, case, "case.filed")
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def update(
@@ -501,7 +516,7 @@ def update(
             changes=recorded,
         )
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 _STAMPS = {
@@ -560,7 +575,7 @@ def transition(
             session, principal, case, "case.status_changed", **{"from": source, "to": case.status}
         )
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -576,7 +591,7 @@ def get(principal: Principal, case_id: int) -> CaseDetail | CaseSanitized:
         if depth(principal, case) == Depth.sanitized:
             return _sanitized(case)
         unmasked = may_read_victims(principal, case)
-        detail = _detail(session, case, unmasked=unmasked)
+        detail = _detail(session, principal, case, unmasked=unmasked)
     if unmasked:
         _audit_victims_read(principal, case_id, [v.id for v in detail.victims.items], "detail")
     return detail
@@ -598,7 +613,7 @@ def timeline(
     principal: Principal, case_id: int, *, cursor: str | None, limit: int
 ) -> tuple[list[CaseEventOut], str | None]:
     with db.read() as session:
-        _load_full(session, principal, case_id)
+        case = _load_full(session, principal, case_id)
         stmt = keyset(
             select(CaseEvent).where(col(CaseEvent.case_id) == case_id),
             key=col(CaseEvent.id),
@@ -608,8 +623,14 @@ def timeline(
             limit=limit,
         )
         rows = session.exec(stmt).all()
+        clear = may_read_victims(principal, case)
+        victims_ = [] if clear else _victims(session, case_id)
     page, next_cursor = split_page(rows, limit, lambda e: (e.id, e.id))
-    return [CaseEventOut.model_validate(e) for e in page], next_cursor
+    out = [CaseEventOut.model_validate(e) for e in page]
+    if not clear:
+        for event in out:
+            event.comment = redact(event.comment, victims_)
+    return out, next_cursor
 
 
 @dataclass(frozen=True)
@@ -802,7 +823,7 @@ def supervise(
             supervising_org_id=supervising_org_id,
         )
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def _require_active(session: Session, case_id: int) -> CaseSupervision:
@@ -872,7 +893,7 @@ def extend(principal: Principal, case_id: int, data: ExtendIn, if_match: str | N
             solve_deadline=data.solve_deadline,
         )
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def delist(principal: Principal, case_id: int, data: DelistIn, if_match: str | None) -> CaseDetail:
@@ -907,7 +928,7 @@ def delist(principal: Principal, case_id: int, data: DelistIn, if_match: str | N
         )
         _emit(session, principal, case, "case.delisted")
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def report_progress(principal: Principal, case_id: int, data: ProgressIn) -> ProgressOut:
@@ -949,7 +970,7 @@ def list_progress(
     principal: Principal, case_id: int, *, cursor: str | None, limit: int
 ) -> tuple[list[ProgressOut], str | None]:
     with db.read() as session:
-        _load_full(session, principal, case_id)
+        case = _load_full(session, principal, case_id)
         stmt = keyset(
             select(CaseProgressReport).where(col(CaseProgressReport.case_id) == case_id),
             key=col(CaseProgressReport.id),
@@ -959,8 +980,14 @@ def list_progress(
             limit=limit,
         )
         rows = session.exec(stmt).all()
+        clear = may_read_victims(principal, case)
+        victims_ = [] if clear else _victims(session, case_id)
     page, next_cursor = split_page(rows, limit, lambda r: (r.id, r.id))
-    return [ProgressOut.model_validate(r) for r in page], next_cursor
+    out = [ProgressOut.model_validate(r) for r in page]
+    if not clear:
+        for report in out:
+            report.text = redact(report.text, victims_) or ""
+    return out, next_cursor
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,7 +1039,7 @@ def expose(principal: Principal, case_id: int, data: ExposeIn, if_match: str | N
         )
         _emit(session, principal, case, "case.exposed", exposure_id=exposure.id)
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def withdraw_exposure(
@@ -1054,7 +1081,7 @@ def withdraw_exposure(
         )
         _emit(session, principal, case, "case.exposure_withdrawn", exposure_id=exposure.id)
         session.flush()
-        return _detail(session, case, unmasked=False)
+        return _detail(session, principal, case)
 
 
 def public_exposures(after: BoardCursor | None, limit: int, lang: str) -> list[BoardEntry]:

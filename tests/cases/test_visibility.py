@@ -5,11 +5,13 @@ from fastapi.testclient import TestClient
 from tests.cases.helpers import (
     API,
     VICTIM,
+    act,
     audit_rows,
     file_case,
     office_oversight_headers,
     other_police_headers,
     service_headers,
+    supervise,
     weisheng_headers,
 )
 from tests.conftest import World
@@ -245,3 +247,34 @@ def test_timeline_for_full_readers_only(client: TestClient, world: World) -> Non
     assert client.get(f"{API}/{case['id']}/events").status_code == 401
     r = client.get(f"{API}/{case['id']}/events?limit=0", headers=world.h.police)
     assert r.status_code == 422
+
+
+def test_the_office_reads_the_polices_free_text_with_victims_redacted(
+    client: TestClient, world: World
+) -> None:
+    case = file_case(client, world)
+    act(
+        client,
+        world.h.police,
+        case["id"],
+        "start-investigation",
+        {"comment": "约谈张小明家长,电话13800001111"},
+    )
+    supervise(client, world, case["id"])
+    r = client.post(
+        f"{API}/{case['id']}/progress",
+        json={"text": "已再次询问张小明(身份证110101201501011234)"},
+        headers=world.h.police,
+    )
+    assert r.status_code == 201
+    detail = client.get(f"{API}/{case['id']}", headers=world.h.office)
+    assert "致张*左臂轻微伤" in detail.json()["summary"]
+    timeline = client.get(f"{API}/{case['id']}/events", headers=world.h.office)
+    assert "约谈张*家长,电话138****1111" in timeline.text
+    progress = client.get(f"{API}/{case['id']}/progress", headers=world.h.office)
+    assert "张*(身份证1101**********1234)" in progress.text
+    for r in (detail, timeline, progress):
+        _no_secrets(r.text)
+    # The handling police read their own words as written.
+    own = client.get(f"{API}/{case['id']}/progress", headers=world.h.police)
+    assert VICTIM["id_number"] in own.text
