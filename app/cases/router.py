@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import Field
 
-from app.auth.dependencies import require, require_scope
+from app.auth.dependencies import CurrentPrincipal, require, require_scope
 from app.auth.principal import Principal
 from app.cases import service
 from app.cases.models import CaseStatus, CaseType
@@ -40,7 +40,19 @@ IfMatch = Annotated[str | None, Header(description="The case's current ETag.")]
 
 _scope = require_scope("cases:read")
 Reader = Annotated[Principal, Depends(_scope)]
-Police = Annotated[Principal, Depends(require(capabilities=(Capability.cases,)))]
+
+
+async def _police(principal: CurrentPrincipal) -> Principal:
+    if not principal.can(Capability.cases):
+        raise Forbidden(
+            "case.police_only",
+            zh="此操作仅限具备案件办理能力的公安机关用户。",
+            en="This action is limited to police users with the cases capability.",
+        )
+    return principal
+
+
+Police = Annotated[Principal, Depends(_police)]
 Supervisor = Annotated[
     Principal, Depends(require(Role.office, capabilities=(Capability.oversight,)))
 ]

@@ -630,6 +630,9 @@ def timeline(
     if not clear:
         for event in out:
             event.comment = redact(event.comment, victims_)
+            event.data = {
+                k: redact(v, victims_) if isinstance(v, str) else v for k, v in event.data.items()
+            }
     return out, next_cursor
 
 

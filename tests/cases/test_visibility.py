@@ -6,6 +6,7 @@ from tests.cases.helpers import (
     API,
     VICTIM,
     act,
+    advance,
     audit_rows,
     file_case,
     office_oversight_headers,
@@ -278,3 +279,20 @@ def test_the_office_reads_the_polices_free_text_with_victims_redacted(
     # The handling police read their own words as written.
     own = client.get(f"{API}/{case['id']}/progress", headers=world.h.police)
     assert VICTIM["id_number"] in own.text
+
+
+def test_a_judgement_naming_the_victim_is_redacted_for_the_office(
+    client: TestClient, world: World
+) -> None:
+    case = file_case(client, world)
+    advance(client, world, case["id"], "prosecuted")
+    r = act(
+        client, world.h.police, case["id"], "judge", {"judgement_outcome": "被告人赔偿张小明医疗费"}
+    )
+    assert r.status_code == 200
+    detail = client.get(f"{API}/{case['id']}", headers=world.h.office)
+    assert detail.json()["judgement_outcome"] == "被告人赔偿张*医疗费"
+    timeline = client.get(f"{API}/{case['id']}/events", headers=world.h.office)
+    assert timeline.json()["items"][-1]["data"]["judgement_outcome"] == "被告人赔偿张*医疗费"
+    for r in (detail, timeline):
+        _no_secrets(r.text)
