@@ -1,5 +1,6 @@
 """What a plan may cover, what it says, money, ETags, progress and the timetable."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,9 +11,14 @@ from sqlmodel import col, select
 
 from app.attachments.models import Attachment, AttachmentParent
 from app.audit.models import AuditLog
+from app.auth.principal import Principal
 from app.core import db
+from app.core.errors import AppError
 from app.core.time import today
+from app.plans import service
 from app.plans.models import Plan
+from app.plans.schemas import PlanCreate
+from app.users.models import Role
 from tests.conftest import World, make_campaign, make_hazard
 from tests.plans.helpers import (
     API,
@@ -353,3 +359,28 @@ def test_milestones_of_a_draft_cannot_be_ticked(client: TestClient, world: World
         headers=world.h.school_a,
     )
     assert r.status_code == 409
+
+
+def test_two_plans_racing_for_one_hazard_cannot_both_win(world: World) -> None:
+    hazard = hazard_for(world)
+    user = world.users["school_a"]
+    assert user.id is not None
+    principal = Principal("user", user.id, Role.school, user.org_id)
+    data = PlanCreate.model_validate(plan_body(world, [hazard]))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def write() -> None:
+        barrier.wait()
+        try:
+            service.create(principal, data)
+            outcomes.append("created")
+        except AppError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["created", "plan.hazard_already_covered"]
