@@ -4,7 +4,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.enums import LabeledEnum, register
 from app.core.schemas import Input, Patch
@@ -31,6 +39,8 @@ MoneyIn = Annotated[
         decimal_places=2,
         description='Amount in CNY (元), e.g. "12345.60"; at most 2 decimal places.',
     ),
+    # Stored and audited in one form: "200000" becomes 200000.00.
+    AfterValidator(lambda d: d.quantize(CENT)),
 ]
 # Money out: always a string with two decimals, so no client parses it into a float.
 MoneyOut = Annotated[

@@ -615,9 +615,9 @@ def update(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     with db.write() as session:
         plan = _load(session, principal, plan_id, lock=True)
-        check_if_match(if_match, plan.version)
         if not _is_owner(principal, plan):
             raise _not_owner()
+        check_if_match(if_match, plan.version)
         ensure_writable(session, plan.campaign_id)
         if plan.status not in EDITABLE:
             raise _not_editable(plan.status)
@@ -681,7 +681,6 @@ def transition(
     """submit (owner), approve / return (office), complete (owner)."""
     with db.write() as session:
         plan = _load(session, principal, plan_id, lock=True)
-        check_if_match(if_match, plan.version, required=False)
         if action in OWNER_ACTIONS and not _is_owner(principal, plan):
             raise _not_owner()
         if action in OFFICE_ACTIONS and principal.role != Role.office:
@@ -690,6 +689,7 @@ def transition(
                 zh="只有领导小组办公室可以审批整改方案。",
                 en="Only the office approves or returns plans.",
             )
+        check_if_match(if_match, plan.version, required=False)
         ensure_writable(session, plan.campaign_id)
         source = plan.status
         target = PLAN_MACHINE.target(action, source)
@@ -753,9 +753,9 @@ def add_progress(
 ) -> ProgressOut:
     with db.write() as session:
         plan = _load(session, principal, plan_id, lock=True)
-        check_if_match(if_match, plan.version, required=False)
         if not _is_owner(principal, plan):
             raise _not_owner()
+        check_if_match(if_match, plan.version, required=False)
         ensure_writable(session, plan.campaign_id)
         if plan.status != PlanStatus.approved:
             raise _not_in_progress(plan.status)
@@ -815,7 +815,6 @@ def tick_milestone(
         )
     with db.write() as session:
         plan = _load(session, principal, plan_id, lock=True)
-        check_if_match(if_match, plan.version, required=False)
         milestone = session.exec(
             select(PlanMilestone).where(
                 col(PlanMilestone.id) == milestone_id, col(PlanMilestone.plan_id) == plan_id
@@ -829,6 +828,7 @@ def tick_milestone(
             )
         if not _is_owner(principal, plan):
             raise _not_owner()
+        check_if_match(if_match, plan.version, required=False)
         ensure_writable(session, plan.campaign_id)
         if plan.status != PlanStatus.approved:
             raise _not_in_progress(plan.status)

@@ -230,7 +230,7 @@ def test_patch_replaces_milestones_and_hazards_and_is_audited(
     assert "deadline" in body["missing_items"]
     with db.read() as session:
         audit = session.exec(select(AuditLog).where(col(AuditLog.action) == "plan.update")).one()
-    assert audit.changes["funds_amount"] == ["186000.00", "200000"]
+    assert audit.changes["funds_amount"] == ["186000.00", "200000.00"]
     assert audit.changes["hazard_ids"] == [other]
     # The hazard it no longer covers is free for another plan.
     assert _post(client, world, plan_body(world, plan["hazard_ids"])).status_code == 201
