@@ -4,6 +4,8 @@ python -m app migrate                 alembic upgrade head
 python -m app seed-demo               load the demo district (idempotent)
 python -m app create-admin --username root --full-name 管理员   (password from prompt or ADMIN_PASSWORD)
 python -m app wait-for-db             wait until the database answers (container prestart)
+python -m app rebuild-counts          recompute the statistics counters from the hazard table
+python -m app emit-overdue-events     emit hazard.overdue once per missed deadline (cron, daily)
 """
 
 import argparse
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate")
     sub.add_parser("seed-demo")
+    sub.add_parser("rebuild-counts")
+    sub.add_parser("emit-overdue-events")
     wait = sub.add_parser("wait-for-db")
     wait.add_argument("--seconds", type=float, default=60)
     admin = sub.add_parser("create-admin")
@@ -62,6 +66,17 @@ def main(argv: list[str] | None = None) -> None:
 
         demo.seed()
         print("demo data loaded")
+    elif args.command == "rebuild-counts":
+        from app.core import db
+        from app.hazards import counts
+
+        with db.write() as session:
+            rows = counts.rebuild(session)
+        print(f"hazard counters rebuilt ({rows} rows)")
+    elif args.command == "emit-overdue-events":
+        from app.alerts.service import emit_overdue_events
+
+        print(f"{emit_overdue_events()} hazard.overdue events emitted")
     elif args.command == "wait-for-db":
         wait_for_db(args.seconds)
     elif args.command == "create-admin":

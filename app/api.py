@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.accountability.router import router as accountability_router
+from app.alerts.router import router as alerts_router
 from app.attachments.router import router as attachments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -39,6 +40,7 @@ for router in (
     exports_router,
     cases_router,
     accountability_router,
+    alerts_router,
     public_router,
     stats_router,
     clients_router,

@@ -1,6 +1,7 @@
 """Imports every table so that `SQLModel.metadata` is complete (Alembic, tests)."""
 
 from app.accountability.models import AccountabilityRecord
+from app.alerts.models import AlertNotice
 from app.attachments.models import Attachment
 from app.audit.models import AuditLog
 from app.auth.models import RefreshToken, ServiceClient
@@ -33,6 +34,7 @@ from app.webhooks.models import (
 
 __all__ = [
     "AccountabilityRecord",
+    "AlertNotice",
     "Attachment",
     "AuditLog",
     "Campaign",

@@ -77,7 +77,7 @@ def test_office_overview_matches_the_hand_built_register(
     assert body["tasks"]["overdue_assignments"] == 0
     assert body["cases"] == {
         "total": 0,
-        "by_status": {s: 0 for s in body["cases"]["by_status"]},
+        "by_status": dict.fromkeys(body["cases"]["by_status"], 0),
         "supervised": 0,
         "solved": 0,
     }
@@ -262,3 +262,16 @@ def test_unknown_campaign_is_404(client: TestClient, world: World) -> None:
     response = client.get(URL, params={"campaign_id": 999999}, headers=world.h.office)
     assert response.status_code == 404
 
+
+def test_rebuild_counts_command_repairs_drift(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.__main__ import main
+
+    make_hazard(world.campaign, world.orgs["school_a"], status="reported")  # type: ignore[arg-type]
+    with db.write() as session:
+        session.execute(text("UPDATE hazard_count SET n = 99"))
+    main(["rebuild-counts"])
+    assert "rebuilt" in capsys.readouterr().out
+    with db.read() as session:
+        assert session.exec(select(HazardCount.n)).all() == [1]
