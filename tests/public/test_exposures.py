@@ -207,9 +207,14 @@ def second_source() -> Iterator[list[BoardEntry]]:
             rows = [e for e in rows if key(e) < (after.published_at, after.source, after.id)]
         return rows[:limit]
 
+    # Stand in for whatever the accountability source is, and put it back afterwards.
+    previous = board.SOURCES.get(ExposureSource.accountability)
     board.SOURCES[ExposureSource.accountability] = fetch
     yield entries
-    del board.SOURCES[ExposureSource.accountability]
+    if previous is None:
+        del board.SOURCES[ExposureSource.accountability]
+    else:
+        board.SOURCES[ExposureSource.accountability] = previous
 
 
 def test_board_merges_another_source_in_date_order(
