@@ -111,8 +111,24 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return problem(request, 422, "validation_failed", detail, errors=errors)
 
 
+# FastAPI's answer when the body cannot even be decoded (bytes that are not UTF-8, JSON nested
+# beyond the parser's recursion): the client sent unparseable input, which is a 422 here like
+# every other malformed body.
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        lang = language(request)
+        message = "The body could not be parsed." if lang == "en" else "请求体无法解析。"
+        return problem(
+            request,
+            422,
+            "validation_failed",
+            message,
+            errors=[{"field": "body", "code": "json_invalid", "message": message}],
+        )
     zh, en = TITLES.get(exc.status_code, ("错误", "Error"))
     lang = language(request)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")

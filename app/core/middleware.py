@@ -54,11 +54,8 @@ _DOC_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (
         b"content-security-policy",
-        # Swagger UI and ReDoc load their bundles from jsDelivr; without it the page is blank.
-        b"default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-        b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-        b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-        b"worker-src 'self' blob:; frame-ancestors 'none'",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'",
     ),
 ]
 
