@@ -10,7 +10,7 @@ PORT ?= 8000
 export DATABASE_URL ?= sqlite:///./var/campus_safety.db
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format lock bench loadtest crashtest clean
+.PHONY: run test lint format lock bench loadtest crashtest clean openapi vendor-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,22 @@ clean:
 
 bench: $(VENV)/.dev
 	$(BIN)/python scripts/bench.py
+
+# The committed OpenAPI schema; tests/integration/test_openapi.py fails when it drifts.
+openapi: $(VENV)/.runtime
+	$(BIN)/python -m app openapi > openapi.json
+
+# Swagger UI and ReDoc served from app/static (no CDN: intranets have no internet).
+# Pinned versions from the npm registry; bump here and in app/docs/__init__.py together.
+SWAGGER_UI_VERSION := 5.35.0
+REDOC_VERSION := 2.5.4
+vendor-docs:
+	rm -rf var/vendor && mkdir -p var/vendor app/static/swagger-ui app/static/redoc
+	cd var/vendor && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) redoc@$(REDOC_VERSION)
+	tar -xzf var/vendor/swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz -C var/vendor
+	cp var/vendor/package/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png,LICENSE,NOTICE} app/static/swagger-ui/
+	rm -rf var/vendor/package
+	tar -xzf var/vendor/redoc-$(REDOC_VERSION).tgz -C var/vendor
+	cp var/vendor/package/bundles/{redoc.standalone.js,redoc.standalone.js.LICENSE.txt} app/static/redoc/
+	cp var/vendor/package/LICENSE app/static/redoc/
+	rm -rf var/vendor

@@ -6,6 +6,8 @@ python -m app create-admin --username root --full-name 管理员   (password fro
 python -m app wait-for-db             wait until the database answers (container prestart)
 python -m app rebuild-counts          recompute the statistics counters from the hazard table
 python -m app emit-overdue-events     emit hazard.overdue once per missed deadline (cron, daily)
+python -m app openapi                 print the OpenAPI schema (`make openapi` → openapi.json)
+python -m app webhook-worker [--once] deliver webhooks (when WEBHOOK_WORKER_INLINE=false)
 """
 
 import argparse
@@ -44,6 +46,23 @@ def wait_for_db(seconds: float = 60) -> None:
             time.sleep(1)
 
 
+def run_webhook_worker(*, once: bool) -> None:
+    import signal
+    import threading
+
+    from app.core.logging import configure
+    from app.webhooks import worker
+
+    configure()
+    if once:
+        worker.run_once(worker.worker_name())
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.run_forever(stop)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed-demo")
     sub.add_parser("rebuild-counts")
     sub.add_parser("emit-overdue-events")
+    sub.add_parser("openapi")
+    hooks = sub.add_parser("webhook-worker")
+    hooks.add_argument("--once", action="store_true", help="one round, then exit")
     wait = sub.add_parser("wait-for-db")
     wait.add_argument("--seconds", type=float, default=60)
     admin = sub.add_parser("create-admin")
@@ -66,6 +88,12 @@ def main(argv: list[str] | None = None) -> None:
 
         demo.seed()
         print("demo data loaded")
+    elif args.command == "openapi":
+        from app.docs.openapi import schema_json
+
+        sys.stdout.write(schema_json())
+    elif args.command == "webhook-worker":
+        run_webhook_worker(once=args.once)
     elif args.command == "rebuild-counts":
         from app.core import db
         from app.hazards import counts

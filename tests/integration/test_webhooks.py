@@ -411,3 +411,32 @@ def test_unknown_subscription_is_404(client: TestClient, world: World) -> None:
         ("GET", "/api/v1/webhooks/999/deliveries"),
     ):
         assert client.request(method, path, headers=world.h.admin).status_code == 404, path
+
+
+def test_inline_worker_delivers_from_the_api_process(
+    world: World, settings: Settings, hook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.main import create_app
+
+    monkeypatch.setattr(settings, "webhook_worker_inline", True)
+    monkeypatch.setattr(settings, "webhook_poll_seconds", 0.05)
+    with TestClient(create_app()) as api:
+        subscribe(api, world, hook.url)
+        emit_event(school_id=world.org_id("school_a"))
+        deadline = time.monotonic() + 15
+        while not hook.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(hook.requests) == 1
+
+
+def test_worker_command_runs_a_round(
+    client: TestClient, world: World, settings: Settings, hook: Receiver
+) -> None:
+    from app.__main__ import main
+
+    subscribe(client, world, hook.url)
+    emit_event(school_id=world.org_id("school_a"))
+    deadline = time.monotonic() + 10
+    while not hook.requests and time.monotonic() < deadline:
+        main(["webhook-worker", "--once"])
+    assert len(hook.requests) == 1
