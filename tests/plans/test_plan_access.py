@@ -125,6 +125,9 @@ def test_supervising_department_reads_but_may_not_act_for_the_owner(
     r = act(client, world, plan["id"], "submit", "edu")
     assert r.status_code == 403
     assert r.json()["code"] == "plan.not_owner"
+    # Not the owner is the answer, not a missing If-Match.
+    r = client.patch(f"{API}/{plan['id']}", json={"title": "改"}, headers=world.h.edu)
+    assert r.status_code == 403
     r = client.patch(
         f"{API}/{plan['id']}",
         json={"title": "改"},
