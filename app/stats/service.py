@@ -320,12 +320,18 @@ def count_overdue(
 
 
 def overview_in(
-    session: Session, principal: Principal, campaign_id: int, window: Window
+    session: Session,
+    principal: Principal,
+    campaign_id: int,
+    window: Window,
+    *,
+    day: date | None = None,
 ) -> Overview:
+    """`day`: what overdue is measured against (today by default)."""
     check_window(window)
     _campaign(session, campaign_id)
-    day = today()
-    if principal.sees_district and window.start is None and window.end is None:
+    day = day or today()
+    if principal.sees_district and window == Window():
         rows: Sequence[Any] = _counter_rows(session, campaign_id)
     else:
         rows = session.execute(overview_statement(principal, campaign_id, window)).all()
@@ -399,6 +405,7 @@ def school_rows(
     sort: str,
     cursor: str | None,
     limit: int,
+    day: date | None = None,
 ) -> tuple[list[SchoolRow], str | None]:
     """Schools the caller may see (its own for a school, supervised ones for a department),
     each with the figures of the hazards at it that the caller may see; schools without any
@@ -406,7 +413,7 @@ def school_rows(
     check_window(window)
     _campaign(session, campaign_id)
     key, direction = parse_sort(sort, SCHOOL_SORTS)
-    day = today()
+    day = day or today()
     school = aliased(Org)
     visible_schools = select(col(Org.id)).where(
         visible_orgs(principal), col(Org.kind) == OrgKind.school
@@ -471,13 +478,14 @@ def department_rows(
     sort: str,
     cursor: str | None,
     limit: int,
+    day: date | None = None,
 ) -> tuple[list[DepartmentRow], str | None]:
     """Departments with the hazards they are responsible for, their overdue task assignments
     and late written reports. The district sees every department; a department only itself."""
     check_window(window)
     _campaign(session, campaign_id)
     key, direction = parse_sort(sort, DEPARTMENT_SORTS)
-    day = today()
+    day = day or today()
     dept = aliased(Org)
     orgs_clause: list[Any] = [col(dept.kind) == OrgKind.department]
     if not principal.sees_district:
