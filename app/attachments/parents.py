@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.attachments.models import AttachmentParent
 from app.auth.principal import Principal, Scope
 from app.campaigns.models import Campaign
+from app.cases.visibility import case_attachable, case_attachments_readable, case_campaign
 from app.hazards.models import Hazard
 from app.hazards.visibility import visible_hazards
 from app.inspections.visibility import (
@@ -88,6 +89,7 @@ READERS: dict[AttachmentParent, Check] = {
     AttachmentParent.task_report: report_attachments_readable,
     AttachmentParent.inspection: inspection_readable,
     AttachmentParent.licence: licence_readable,
+    AttachmentParent.case: case_attachments_readable,
 }
 ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.hazard: _hazard_attachable,
@@ -96,6 +98,7 @@ ATTACHERS: dict[AttachmentParent, Check] = {
     AttachmentParent.task_report: report_attachable,
     AttachmentParent.inspection: inspection_attachable,
     AttachmentParent.licence: licence_attachable,
+    AttachmentParent.case: case_attachable,
 }
 # The campaign a parent belongs to, so nothing is attached to a closed campaign's objects.
 # A parent type without an entry belongs to no campaign.
@@ -105,6 +108,7 @@ CAMPAIGN_OF: dict[AttachmentParent, CampaignOf] = {
     AttachmentParent.campaign: lambda _session, parent_id: parent_id,
     AttachmentParent.task_report: report_campaign,
     AttachmentParent.inspection: inspection_campaign,
+    AttachmentParent.case: case_campaign,
 }
 # The OAuth2 scope a service account needs to read a parent type's attachments. A type
 # without an entry (cases: victims are minors) is never readable by a service account.

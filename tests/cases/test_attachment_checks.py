@@ -47,3 +47,29 @@ def test_case_evidence_is_read_at_full_depth_only(client: TestClient, world: Wor
         "edu": False,
     }
     assert attachable == {"police": True, "office": True, "jiancha": False, "school_a": False}
+
+
+def test_police_upload_case_evidence_that_schools_cannot_read(client: TestClient, world: World) -> None:
+    from tests.attachments.samples import PNG
+
+    case_id = file_case(client, world)["id"]
+    r = client.post(
+        "/api/v1/attachments",
+        data={"parent_type": "case", "parent_id": str(case_id)},
+        files={"file": ("scene.png", PNG, "image/png")},
+        headers=world.h.police,
+    )
+    assert r.status_code == 201, r.text
+    attachment_id = r.json()["id"]
+    url = f"/api/v1/attachments/{attachment_id}/content"
+    assert client.get(url, headers=world.h.police).status_code == 200
+    assert client.get(url, headers=world.h.jiancha).status_code == 200
+    for who in ("school_a", "chengjian", "edu"):
+        assert client.get(url, headers=world.headers(who)).status_code == 404, who
+    upload_by_school = client.post(
+        "/api/v1/attachments",
+        data={"parent_type": "case", "parent_id": str(case_id)},
+        files={"file": ("x.png", PNG, "image/png")},
+        headers=world.h.school_a,
+    )
+    assert upload_by_school.status_code == 404
