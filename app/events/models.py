@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, event, literal_column
+from sqlalchemy import JSON, BigInteger, Column, Index, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
@@ -47,5 +47,6 @@ class Event(SQLModel, table=True):
 @event.listens_for(Event, "before_insert")
 def _stamp_transaction(_mapper: Mapper[Any], connection: Connection, target: Event) -> None:
     if connection.dialect.name == "postgresql":
-        # A SQL expression: evaluated by the INSERT itself, inside the writing transaction.
-        target.txid = literal_column("pg_current_xact_id()::text::bigint")  # type: ignore[assignment]
+        # Asked on the writing transaction's own connection (a plain value, not a SQL
+        # expression, so the returned Event stays readable after its session closes).
+        target.txid = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar()
