@@ -27,6 +27,10 @@ listed supervision; the office summarises and holds to account.
   English messages (Chinese by default).
 * **Lists**: `limit` ≤ 100 and an opaque `cursor` (`next_cursor` of the previous page).
 * **Changes**: `PATCH` needs `If-Match` with the `ETag` you read.
+* **Retries**: a `POST` with an `Idempotency-Key` header (≤ 200 characters) runs once; a
+  replay returns the first response with `Idempotent-Replayed: true`.
+* **Other systems**: service accounts (`/clients`), the event feed (`GET /events`) and signed
+  webhooks (`/webhooks`, Standard Webhooks).
 """
 
 

@@ -133,3 +133,12 @@ def test_redoc_renders_in_headless_chromium_without_network(served: Any) -> None
     dom = _dump_dom(f"{served}/redoc")
     assert "redoc-wrap" in dom or "api-content" in dom, "ReDoc did not render"
     assert "/api/v1/events" in dom
+
+
+def test_docs_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "docs_enabled", False)
+    with TestClient(create_app()) as off:
+        for page in ("/docs", "/redoc", "/openapi.json", "/static/swagger-ui/swagger-ui.css"):
+            assert off.get(page).status_code == 404, page
