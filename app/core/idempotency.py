@@ -13,6 +13,8 @@ remember it. Keys are scoped by the caller (a hash of the access token's subject
 `IDEMPOTENCY_TTL_HOURS` (24 h). Stored: 2xx responses, and the 4xx refusals that would come
 out the same on a retry (400, 404, 405, 410, 413, 415, 422); not stored: 5xx and the refusals
 that may change (401, 403, 409, 412, 428, 429 …), so a retry with the same key runs again.
+Routes whose response reveals a secret once (creating or rotating a service account,
+creating a webhook) ignore the key, so that no secret is ever stored here.
 
 The record is written in its own transaction, not the endpoint's: a crash between the
 endpoint's commit and storing the response leaves a pending record that is taken over after
@@ -21,6 +23,7 @@ endpoint's commit and storing the response leaves a pending record that is taken
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +43,9 @@ from app.core.time import now
 MAX_KEY_LENGTH = 200
 _PREFIX = "/api/v1/"
 _EXEMPT = "/api/v1/auth/"
+# Responses that reveal a secret once (a service account's secret, a webhook signing secret)
+# are never stored, so those routes ignore the key: a secret must not sit in this table.
+_SECRET_BEARING = re.compile(r"^/api/v1/(clients(/\d+/rotate)?|webhooks)/?$")
 _STORABLE_4XX = frozenset({400, 404, 405, 410, 413, 415, 422})
 _KEPT_HEADERS = (b"content-type", b"location", b"etag", b"content-language")
 _STALE_PENDING = timedelta(minutes=5)
@@ -212,6 +218,7 @@ class IdempotencyMiddleware:
             or scope["method"] != "POST"
             or not path.startswith(_PREFIX)
             or path.startswith(_EXEMPT)
+            or _SECRET_BEARING.match(path)
         ):
             await self.app(scope, receive, send)
             return

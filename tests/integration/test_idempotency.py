@@ -169,3 +169,15 @@ def test_login_is_not_subject_to_idempotency(client: TestClient, world: World) -
     with db.read() as session:
         rows = session.exec(select(IdempotencyRecord).where(col(IdempotencyRecord.key) == "login"))
         assert rows.all() == []
+
+
+def test_secret_bearing_responses_are_never_stored(client: TestClient, world: World) -> None:
+    headers = {**world.h.admin, "Idempotency-Key": "new-client"}
+    body = {"name": "市综治平台", "scopes": ["events:read"]}
+    first = client.post("/api/v1/clients", json=body, headers=headers)
+    assert first.status_code == 201
+    rotated = client.post(f"/api/v1/clients/{first.json()['id']}/rotate", headers=headers)
+    assert rotated.status_code == 200
+    assert "idempotent-replayed" not in rotated.headers
+    with db.read() as session:
+        assert session.exec(select(IdempotencyRecord)).all() == []
