@@ -32,7 +32,8 @@ de-duplicate on it), `webhook-timestamp` (Unix seconds) and `webhook-signature`
 (`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{raw body}">`, keyed with the
 base64-decoded part of the `whsec_…` secret). The body is
 `{"type": "...", "timestamp": "...", "data": <the event as in GET /api/v1/events>}`.
-Answer 2xx within the timeout; anything else is retried with exponential backoff and jitter,
+Answer 2xx within the timeout; anything else (redirects are not followed) is retried with
+exponential backoff and jitter,
 and too many consecutive failures disable the subscription (re-enable it with PATCH).
 """
 
