@@ -56,7 +56,9 @@ def emit(
 Position = tuple[int | None, int]
 
 # Oldest transaction still running, as seen by the statement's own snapshot.
-_PG_HORIZON: ColumnElement[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_PG_HORIZON: ColumnElement[int] = literal_column(
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+)
 
 
 def _is_postgres(session: Session) -> bool:
