@@ -11,8 +11,10 @@ from starlette.responses import Response
 
 from app.core.context import request_id_var
 from app.core.errors import PROBLEM_JSON, TITLES, AppError
+from app.core.routes import MethodIndex
 
 log = logging.getLogger("app.errors")
+_methods = MethodIndex()
 
 
 def language(request: Request) -> str:
@@ -132,12 +134,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
     zh, en = TITLES.get(exc.status_code, ("错误", "Error"))
     lang = language(request)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allowed = _methods.allowed(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     return problem(
         request,
         exc.status_code,
         code,
         en if lang == "en" else zh,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
 
 

@@ -1,6 +1,8 @@
 """Base request models shared by every domain."""
 
-from typing import Any, ClassVar
+from datetime import date
+from functools import cache
+from typing import Any, ClassVar, get_args
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -20,6 +22,21 @@ def contains_nul(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _is_date_type(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, date):  # date and datetime
+        return True
+    return any(_is_date_type(arg) for arg in get_args(annotation))
+
+
+@cache
+def _date_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if _is_date_type(field.annotation)
+    )
+
+
 class Input(BaseModel):
     """Request bodies: unknown fields are refused, strings trimmed, NUL characters refused
     (PostgreSQL cannot store them in text; the request middleware refuses them first, this
@@ -32,6 +49,13 @@ class Input(BaseModel):
     def _no_nul_characters(cls, data: Any) -> Any:
         if contains_nul(data):
             raise ValueError("text must not contain NUL characters")
+        if isinstance(data, dict):
+            # Pydantic would read a number as seconds since 1970: `"due_on": 0` would quietly
+            # become a 1970 deadline. Dates and times travel as ISO 8601 text only.
+            for name in _date_fields(cls):
+                value = data.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    raise ValueError(f"{name} must be an ISO 8601 date or time, not a number")
         return data
 
 

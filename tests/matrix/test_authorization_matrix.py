@@ -1,0 +1,235 @@
+"""The authorization matrix: every route × every kind of caller → the expected answer.
+
+ONE table (`MATRIX`) lists each route (method + path template) with the status class each
+caller gets. `test_every_route_is_in_the_matrix` walks the app's routes and fails for any
+route missing from the table, so a new endpoint cannot ship without its row.
+
+Callers (columns):
+    anon     no token
+    school   a school user (城关第一小学, `school_a`), owner of the objects in the paths
+    other    another school's user (`school_b`): the cross-org attempt → 404 on objects
+    dept     a department with no link to the objects (城建局, `chengjian`)
+    police   the police sub-bureau with the `cases` capability
+    oversee  监察 with the `oversight` capability (reads everything)
+    office   the district office
+    admin    a system administrator (users and orgs; no business data)
+
+Status classes:
+    2xx  succeeds
+    ok   passes authentication, role gate and visibility: 2xx or a business refusal of the
+         request itself (409 state, 412/428 If-Match, 422 rules) — never 401/403/404/5xx
+    open no caller check at all (the answer depends on the system, e.g. /ready's 503)
+    401 / 403 / 404   refused as such
+
+Path objects belong to school_a (see `objects`), so the `other` column is the cross-org
+attempt on every object type.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import get_settings
+from app.core.routes import iter_routes
+from tests.conftest import PASSWORD, World
+
+CALLERS = ("anon", "school", "other", "dept", "police", "oversee", "office", "admin")
+USERS = {
+    "school": "school_a",
+    "other": "school_b",
+    "dept": "chengjian",
+    "police": "police",
+    "oversee": "jiancha",
+    "office": "office",
+    "admin": "admin",
+}
+NOT_IN_MATRIX = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+
+# fmt: off
+MATRIX = """
+# method path                                               anon school other dept police oversee office admin
+GET    /health                                              2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+GET    /ready                                               open open  open  open open  open    open   open
+GET    /metrics                                             2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+GET    /api/v1/meta/enums                                   2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+GET    /api/v1/public/exposures                             2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+
+POST   /api/v1/auth/token                                   2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/auth/refresh                                 401  401   401   401  401   401     401    401
+POST   /api/v1/auth/logout                                  2xx  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+GET    /api/v1/auth/me                                      401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/auth/password                                401  ok    ok    ok   ok    ok      ok     ok
+
+GET    /api/v1/orgs                                         401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/orgs                                         401  403   403   403  403   403     403    ok
+GET    /api/v1/orgs/{org_id}                                401  2xx   404   404  404   2xx     2xx    2xx
+PATCH  /api/v1/orgs/{org_id}                                401  403   403   403  403   403     403    ok
+
+GET    /api/v1/users                                        401  403   403   403  403   403     403    2xx
+POST   /api/v1/users                                        401  403   403   403  403   403     403    ok
+GET    /api/v1/users/{user_id}                              401  403   403   403  403   403     403    2xx
+PATCH  /api/v1/users/{user_id}                              401  403   403   403  403   403     403    ok
+POST   /api/v1/users/{user_id}/disable                      401  403   403   403  403   403     403    ok
+POST   /api/v1/users/{user_id}/enable                       401  403   403   403  403   403     403    ok
+POST   /api/v1/users/{user_id}/password                     401  403   403   403  403   403     403    ok
+
+GET    /api/v1/campaigns                                    401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/campaigns                                    401  403   403   403  403   403     ok     403
+GET    /api/v1/campaigns/{campaign_id}                      401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+PATCH  /api/v1/campaigns/{campaign_id}                      401  403   403   403  403   403     ok     403
+POST   /api/v1/campaigns/{campaign_id}/activate             401  403   403   403  403   403     ok     403
+POST   /api/v1/campaigns/{campaign_id}/close                401  403   403   403  403   403     ok     403
+
+GET    /api/v1/audit                                        401  403   403   403  403   2xx     403    2xx
+
+POST   /api/v1/clients                                      401  403   403   403  403   403     403    ok
+GET    /api/v1/clients                                      401  403   403   403  403   403     403    2xx
+GET    /api/v1/clients/{client_pk}                          401  403   403   403  403   403     403    2xx
+POST   /api/v1/clients/{client_pk}/rotate                   401  403   403   403  403   403     403    ok
+POST   /api/v1/clients/{client_pk}/revoke                   401  403   403   403  403   403     403    ok
+
+GET    /api/v1/events                                       401  2xx   2xx   2xx  2xx   2xx     2xx    403
+
+POST   /api/v1/webhooks                                     401  403   403   403  403   403     403    ok
+GET    /api/v1/webhooks                                     401  403   403   403  403   403     403    2xx
+GET    /api/v1/webhooks/{webhook_id}                        401  403   403   403  403   403     403    2xx
+PATCH  /api/v1/webhooks/{webhook_id}                        401  403   403   403  403   403     403    ok
+DELETE /api/v1/webhooks/{webhook_id}                        401  403   403   403  403   403     403    ok
+POST   /api/v1/webhooks/{webhook_id}/test                   401  403   403   403  403   403     403    ok
+GET    /api/v1/webhooks/{webhook_id}/deliveries             401  403   403   403  403   403     403    2xx
+"""
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expected: dict[str, str]
+
+
+def _parse(table: str) -> dict[tuple[str, str], Row]:
+    rows: dict[tuple[str, str], Row] = {}
+    for line in table.strip().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        method, path, *classes = line.split()
+        assert len(classes) == len(CALLERS), f"{method} {path}: {len(classes)} columns"
+        assert all(c in ("2xx", "ok", "open", "401", "403", "404") for c in classes), line
+        assert (method, path) not in rows, f"duplicate row {method} {path}"
+        rows[(method, path)] = Row(method, path, dict(zip(CALLERS, classes, strict=True)))
+    return rows
+
+
+ROWS = _parse(MATRIX)
+
+
+def _app_routes(app: Any) -> set[tuple[str, str]]:
+    found = set()
+    for path, route in iter_routes(app.routes):
+        if path in NOT_IN_MATRIX:
+            continue
+        for method in getattr(route, "methods", None) or ():
+            if method not in ("HEAD", "OPTIONS"):
+                found.add((method, path))
+    return found
+
+
+def test_every_route_is_in_the_matrix(app: Any) -> None:
+    missing = sorted(_app_routes(app) - ROWS.keys())
+    assert not missing, "routes without a row in MATRIX (add them):\n" + "\n".join(
+        f"{m:6} {p}" for m, p in missing
+    )
+
+
+def test_the_matrix_lists_no_route_that_does_not_exist(app: Any) -> None:
+    stale = sorted(ROWS.keys() - _app_routes(app))
+    assert not stale, "rows for routes that no longer exist:\n" + "\n".join(
+        f"{m:6} {p}" for m, p in stale
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The objects named in paths, all belonging to school_a (or district-wide for admin objects).
+
+
+def _created(client: TestClient, world: World, url: str, body: dict[str, Any]) -> int:
+    r = client.post(url, json=body, headers=world.h.admin)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+@pytest.fixture
+def objects(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
+    ids: dict[str, Any] = {
+        "org_id": world.org_id("school_a"),
+        "user_id": world.users["school_a"].id,
+        "campaign_id": world.campaign_id,
+        "client_pk": _created(
+            client, world, "/api/v1/clients", {"name": "市综治平台", "scopes": ["hazards:read"]}
+        ),
+        "webhook_id": _created(
+            client,
+            world,
+            "/api/v1/webhooks",
+            {"url": "http://127.0.0.1:9/hook", "event_types": ["hazard.*"]},
+        ),
+    }
+    return ids
+
+
+# Bodies where `{}` would not reach the rule under test.
+BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("POST", "/api/v1/auth/token"): lambda o: {
+        "data": {"username": "office", "password": PASSWORD}
+    },
+    ("POST", "/api/v1/auth/refresh"): lambda o: {
+        "json": {"refresh_token": "not-a-real-token-0123"}
+    },
+    ("POST", "/api/v1/auth/logout"): lambda o: {"json": {"refresh_token": "not-a-real-token-0123"}},
+}
+
+
+def _request(
+    client: TestClient, row: Row, caller: str, world: World, objects: dict[str, Any]
+) -> Any:
+    url = row.path.format(**{k: v for k, v in objects.items() if "{" + k + "}" in row.path})
+    headers = {} if caller == "anon" else world.headers(USERS[caller])
+    kwargs: dict[str, Any] = {}
+    if row.method in ("POST", "PATCH", "PUT"):
+        kwargs = BODIES.get((row.method, row.path), lambda o: {"json": {}})(objects)
+        headers["If-Match"] = "*"
+    if row.method == "DELETE":
+        headers["If-Match"] = "*"
+    return client.request(row.method, url, headers=headers, **kwargs)
+
+
+def _matches(expected: str, status: int) -> bool:
+    if expected == "2xx":
+        return 200 <= status < 300
+    if expected == "open":
+        return status not in (401, 403, 404) and status != 500
+    if expected == "ok":
+        return 200 <= status < 300 or status in (409, 412, 422, 428)
+    return status == int(expected)
+
+
+@pytest.mark.parametrize("key", list(ROWS), ids=[f"{m} {p}" for m, p in ROWS])
+def test_route_answers_each_caller_as_the_matrix_says(
+    client: TestClient, world: World, objects: dict[str, Any], key: tuple[str, str]
+) -> None:
+    row = ROWS[key]
+    wrong = []
+    # Writers go last so that earlier callers see the objects as the fixture made them.
+    order = sorted(CALLERS, key=lambda c: row.expected[c] in ("2xx", "ok"))
+    for caller in order:
+        r = _request(client, row, caller, world, objects)
+        if not _matches(row.expected[caller], r.status_code):
+            wrong.append(
+                f"{caller}: expected {row.expected[caller]}, got {r.status_code} {r.text[:150]}"
+            )
+    assert not wrong, f"{row.method} {row.path}\n" + "\n".join(wrong)
