@@ -113,15 +113,15 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return problem(request, 422, "validation_failed", detail, errors=errors)
 
 
-# FastAPI's answer when the body cannot even be decoded (bytes that are not UTF-8, JSON nested
-# beyond the parser's recursion): the client sent unparseable input, which is a 422 here like
-# every other malformed body.
-_UNPARSEABLE_BODY = "There was an error parsing the body"
+# Starlette and FastAPI raise a bare 400 only when the body cannot even be decoded (bytes that
+# are not UTF-8, JSON nested beyond the parser's recursion, broken multipart framing): the
+# client sent unparseable input, which is a 422 here like every other malformed body. Our own
+# errors are AppErrors and never come through here.
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+    if exc.status_code == 400:
         lang = language(request)
         message = "The body could not be parsed." if lang == "en" else "请求体无法解析。"
         return problem(

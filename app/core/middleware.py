@@ -9,7 +9,8 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from datetime import date
+from typing import Any, get_args
 
 import orjson
 from prometheus_client import Counter, Histogram
@@ -94,6 +95,7 @@ def _too_large(request_id: str, limit: int) -> list[Message]:
     ]
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -151,10 +153,53 @@ def _nul_in_body(content_type: bytes, body: bytes) -> bool:
     return _JSON_NUL.search(body) is not None
 
 
+def _date_query_params(route: Any) -> tuple[str, ...]:
+    cached = getattr(route, "_date_query_params", None)
+    if cached is None:
+        params: list[Any] = []
+        stack = [getattr(route, "dependant", None)]
+        while stack:  # the route's own parameters and those of its dependencies
+            dependant = stack.pop()
+            if dependant is not None:
+                params.extend(getattr(dependant, "query_params", None) or ())
+                stack.extend(getattr(dependant, "dependencies", None) or ())
+        cached = tuple(
+            p.alias
+            for p in params
+            if _is_date_annotation(getattr(p.field_info, "annotation", None))
+        )
+        route._date_query_params = cached
+    return tuple(cached)
+
+
+def _is_date_annotation(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, date):
+        return True
+    return any(_is_date_annotation(a) for a in get_args(annotation))
+
+
 async def reject_nul_form_fields(request: Request) -> None:
-    """App-wide dependency: the text fields of a multipart form must not hold NUL. The
-    middleware cannot look for them in the raw body, since an uploaded file may hold any byte.
-    Starlette caches the parsed form, so this costs no second parse."""
+    """App-wide dependency, run before each route's own parameters are read.
+
+    * A date in the query string must be a date: pydantic would read `?due_to=0` as seconds
+      since 1970 and answer with a quietly wrong list.
+    * The text fields of a multipart form must not hold NUL. The middleware cannot look for
+      them in the raw body, since an uploaded file may hold any byte. Starlette caches the
+      parsed form, so this costs no second parse."""
+    route = request.scope.get("route")
+    for name in _date_query_params(route) if route is not None else ():
+        for raw in request.query_params.getlist(name):
+            if _NUMBER.match(raw.strip()):
+                raise Invalid(
+                    "validation_failed",
+                    zh="日期格式应为 YYYY-MM-DD。",
+                    en="Dates are written YYYY-MM-DD (ISO 8601), not as numbers.",
+                    errors=[
+                        field_error(
+                            f"query.{name}", "date_parsing", "日期格式应为 YYYY-MM-DD", "not a date"
+                        )
+                    ],
+                )
     if not request.headers.get("content-type", "").startswith("multipart/"):
         return
     form = await request.form()

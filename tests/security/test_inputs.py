@@ -308,3 +308,38 @@ def test_huge_integers_and_over_long_strings_are_422(
 def test_over_long_login_fields_are_422(client: TestClient) -> None:
     r = client.post("/api/v1/auth/token", data={"username": "u" * 5000, "password": "p"})
     assert r.status_code == 422
+
+
+def test_numbers_are_not_read_as_dates_in_bodies_or_queries(
+    client: TestClient, world: World
+) -> None:
+    body = {"name": "x", "year": 2026, "starts_on": 0, "ends_on": "2026-02-01"}
+    r = client.post("/api/v1/campaigns", json=body, headers=world.h.office)
+    assert r.status_code == 422, r.text
+    failures = []
+    for method, path, op in _operations(client.app):
+        for p in op.get("parameters", []):
+            if p["in"] == "query" and _resolve(client.app.openapi(), p.get("schema", {})).get(
+                "format"
+            ) in ("date", "date-time"):
+                r = client.request(
+                    method, _fill(path, 1), params={p["name"]: "0"}, headers=world.h.office
+                )
+                if r.status_code != 422:
+                    failures.append(f"{method} {path} ?{p['name']}=0: {r.status_code}")
+    _report(failures)
+
+
+def test_a_405_lists_every_method_the_path_serves(client: TestClient) -> None:
+    r = client.request("DELETE", "/api/v1/orgs/1")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, PATCH"
+
+
+def test_broken_multipart_framing_is_422(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/auth/token",
+        content=b"--B\r\nNone--B--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=B"},
+    )
+    assert r.status_code == 422, r.text
