@@ -2,8 +2,10 @@
 
 1. Builds (or reuses) a synthetic province-sized dataset: BENCH_HAZARDS hazards (default
    1,000,000) over 20,000 schools and 80 departments, every status, one timeline event per
-   hazard, plans and tasks. SQLite by default (bench-results/bench.db); PostgreSQL when
-   DATABASE_URL points there (a database `cs_bench` is created on that server).
+   hazard, plans and tasks. SQLite by default (bench-results/bench-1m.db, or bench-50k.db
+   for BENCH_HAZARDS=50000); PostgreSQL when DATABASE_URL points there (a database
+   `cs_bench_1m` is created on that server). `python scripts/bench.py --build-only` only
+   builds the dataset.
 2. Starts a bare ASGI app and then the service, each with one uvicorn worker (uvloop,
    httptools) pinned to core 0, and drives them with wrk (32 connections) pinned to core 1,
    loopback only.
@@ -57,8 +59,17 @@ def log(msg: str) -> None:
 # Database
 
 
+def dataset_label() -> str:
+    """Datasets of different sizes live side by side (`1m`, `50k`): switching BENCH_HAZARDS
+    for a quick run must not force a rebuild of the big one."""
+    if HAZARDS % 1_000_000 == 0:
+        return f"{HAZARDS // 1_000_000}m"
+    return f"{HAZARDS // 1000}k" if HAZARDS % 1000 == 0 else str(HAZARDS)
+
+
 def bench_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
+    dbname = f"cs_bench_{dataset_label()}"
     if url.startswith(("postgres", "postgresql")):
         from sqlalchemy import create_engine, text
 
@@ -67,13 +78,15 @@ def bench_url() -> str:
         admin_url = normalize_url(url)
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname='cs_bench'")).first()
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": dbname}
+            ).first()
             if not exists:
-                conn.execute(text('CREATE DATABASE "cs_bench"'))
+                conn.execute(text(f'CREATE DATABASE "{dbname}"'))
         engine.dispose()
-        return admin_url.rsplit("/", 1)[0] + "/cs_bench"
+        return admin_url.rsplit("/", 1)[0] + "/" + dbname
     OUT.mkdir(exist_ok=True)
-    return f"sqlite:///{OUT / 'bench.db'}"
+    return f"sqlite:///{OUT / f'bench-{dataset_label()}.db'}"
 
 
 def build_dataset(url: str) -> dict[str, Any]:
@@ -89,7 +102,7 @@ def build_dataset(url: str) -> dict[str, Any]:
     engine = db.get_engine()
     with engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Hazard.__table__)).scalar_one()
-    marker = OUT / f"dataset-{engine.dialect.name}.json"
+    marker = OUT / f"dataset-{engine.dialect.name}-{dataset_label()}.json"
     if have >= HAZARDS and marker.exists():
         log(f"reusing dataset: {have:,} hazards")
         return json.loads(marker.read_text())
@@ -106,11 +119,28 @@ def build_dataset(url: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     pw = security.hash_password(PASSWORD)
     with engine.begin() as conn:
-        conn.execute(insert(Org.__table__), [{"id": 1, "name": "省校园安全办公室", "kind": OrgKind.office, "created_at": now, "updated_at": now}])
         conn.execute(
             insert(Org.__table__),
             [
-                {"id": 1 + i, "name": f"部门{i:03d}", "kind": OrgKind.department, "created_at": now, "updated_at": now}
+                {
+                    "id": 1,
+                    "name": "省校园安全办公室",
+                    "kind": OrgKind.office,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        conn.execute(
+            insert(Org.__table__),
+            [
+                {
+                    "id": 1 + i,
+                    "name": f"部门{i:03d}",
+                    "kind": OrgKind.department,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for i in range(1, DEPARTMENTS + 1)
             ],
         )
@@ -137,22 +167,62 @@ def build_dataset(url: str) -> dict[str, Any]:
         for c in (1, 2):
             conn.execute(
                 insert(Campaign.__table__),
-                [{"id": c, "name": f"基准专项行动{c}", "year": 2026, "status": CampaignStatus.active,
-                  "starts_on": date(2026, 11, 1), "ends_on": date(2027, 1, 31), "created_at": now,
-                  "updated_at": now, "version": 1}],
+                [
+                    {
+                        "id": c,
+                        "name": f"基准专项行动{c}",
+                        "year": 2026,
+                        "status": CampaignStatus.active,
+                        "starts_on": date(2026, 11, 1),
+                        "ends_on": date(2027, 1, 31),
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                ],
             )
         conn.execute(
             insert(User.__table__),
             [
-                {"username": "bench-office", "full_name": "基准办公室", "org_id": 1, "role": Role.office,
-                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
-                 "created_at": now, "updated_at": now, "version": 1},
-                {"username": "bench-dept", "full_name": "基准部门", "org_id": 2, "role": Role.department,
-                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
-                 "created_at": now, "updated_at": now, "version": 1},
-                {"username": "bench-school", "full_name": "基准学校", "org_id": 1000, "role": Role.school,
-                 "capabilities": [], "password_hash": pw, "is_active": True, "token_version": 0,
-                 "created_at": now, "updated_at": now, "version": 1},
+                {
+                    "username": "bench-office",
+                    "full_name": "基准办公室",
+                    "org_id": 1,
+                    "role": Role.office,
+                    "capabilities": [],
+                    "password_hash": pw,
+                    "is_active": True,
+                    "token_version": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                },
+                {
+                    "username": "bench-dept",
+                    "full_name": "基准部门",
+                    "org_id": 2,
+                    "role": Role.department,
+                    "capabilities": [],
+                    "password_hash": pw,
+                    "is_active": True,
+                    "token_version": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                },
+                {
+                    "username": "bench-school",
+                    "full_name": "基准学校",
+                    "org_id": 1000,
+                    "role": Role.school,
+                    "capabilities": [],
+                    "password_hash": pw,
+                    "is_active": True,
+                    "token_version": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                },
             ],
         )
 
@@ -173,8 +243,12 @@ def build_dataset(url: str) -> dict[str, Any]:
             found = today - timedelta(days=rnd.randrange(60))
             assigned = status != "reported" and rnd.random() < 0.3
             responsible = 2 + rnd.randrange(DEPARTMENTS) if assigned else school
-            deadline = found + timedelta(days=rnd.randrange(5, 45)) if status != "reported" else None
-            reported_at = datetime(found.year, found.month, found.day, 2, tzinfo=UTC) + timedelta(seconds=i % 36000)
+            deadline = (
+                found + timedelta(days=rnd.randrange(5, 45)) if status != "reported" else None
+            )
+            reported_at = datetime(found.year, found.month, found.day, 2, tzinfo=UTC) + timedelta(
+                seconds=i % 36000
+            )
             closed = status == "closed"
             rows.append(
                 {
@@ -197,14 +271,23 @@ def build_dataset(url: str) -> dict[str, Any]:
                     "status": status,
                     "supervised": rnd.random() < 0.01,
                     "reported_at": reported_at,
-                    "closed_at": reported_at + timedelta(days=rnd.randrange(1, 30)) if closed else None,
+                    "closed_at": reported_at + timedelta(days=rnd.randrange(1, 30))
+                    if closed
+                    else None,
                     "updated_at": reported_at,
                     "version": 1,
                 }
             )
             events.append(
-                {"hazard_id": i, "at": reported_at, "action": "register", "actor": "user:1",
-                 "actor_org_id": school, "to_status": "reported", "data": {}}
+                {
+                    "hazard_id": i,
+                    "at": reported_at,
+                    "action": "register",
+                    "actor": "user:1",
+                    "actor_org_id": school,
+                    "to_status": "reported",
+                    "data": {},
+                }
             )
         with engine.begin() as conn:
             conn.execute(insert(Hazard.__table__), rows)
@@ -214,9 +297,18 @@ def build_dataset(url: str) -> dict[str, Any]:
     with engine.begin() as conn:
         conn.execute(insert(HazardCodeCounter.__table__), [{"year": 2026, "last": HAZARDS}])
         plans = [
-            {"id": p, "campaign_id": 1, "owner_org_id": 1000 + p % SCHOOLS, "title": f"整改方案{p}",
-             "status": PlanStatus.approved if p % 3 else PlanStatus.submitted, "progress_percent": 0,
-             "created_by": "user:1", "created_at": now, "updated_at": now, "version": 1}
+            {
+                "id": p,
+                "campaign_id": 1,
+                "owner_org_id": 1000 + p % SCHOOLS,
+                "title": f"整改方案{p}",
+                "status": PlanStatus.approved if p % 3 else PlanStatus.submitted,
+                "progress_percent": 0,
+                "created_by": "user:1",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
             for p in range(1, 10_001)
         ]
         conn.execute(insert(Plan.__table__), plans)
@@ -225,14 +317,28 @@ def build_dataset(url: str) -> dict[str, Any]:
             [{"plan_id": p, "hazard_id": VERIFY_BLOCK + p} for p in range(1, 10_001)],
         )
         if engine.dialect.name == "postgresql":
-            for table in ("org", "campaign", "user_account", "hazard", "hazard_event", "plan", "plan_hazard"):
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                ))
+            for table in (
+                "org",
+                "campaign",
+                "user_account",
+                "hazard",
+                "hazard_event",
+                "plan",
+                "plan_hazard",
+            ):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+                )
             conn.execute(text("ANALYZE"))
         else:
             conn.execute(text("ANALYZE"))
-    info = {"hazards": HAZARDS, "schools": SCHOOLS, "built_in_s": round(time.perf_counter() - started, 1)}
+    info = {
+        "hazards": HAZARDS,
+        "schools": SCHOOLS,
+        "built_in_s": round(time.perf_counter() - started, 1),
+    }
     marker.write_text(json.dumps(info))
     log(f"dataset built in {info['built_in_s']} s")
     return info
@@ -268,7 +374,9 @@ def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                    raise SystemExit(
+                        f"server did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
+                    )
                 time.sleep(0.2)
         yield base, proc.pid
     finally:
@@ -279,19 +387,32 @@ def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def wrk(url: str, *, script: str | None = None, connections: int = CONNECTIONS, seconds: int = SECONDS,
-        env: dict[str, str] | None = None) -> dict[str, float]:
+def wrk(
+    url: str,
+    *,
+    script: str | None = None,
+    connections: int = CONNECTIONS,
+    seconds: int = SECONDS,
+    env: dict[str, str] | None = None,
+) -> dict[str, float]:
     cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})},
-                         timeout=seconds + 60).stdout
+    out = subprocess.run(
+        cmd + [url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=seconds + 60,
+    ).stdout
+
     def latency(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         if not m:
             return float("nan")
         value, unit = float(m.group(1)), m.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -342,7 +463,9 @@ def main() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
         if shutil.which("wrk") is None:
             subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True
+            )
     OUT.mkdir(exist_ok=True)
     url = bench_url()
     info = build_dataset(url)
@@ -377,43 +500,89 @@ def main() -> None:
         school_token = login(base, "bench-school")
         wenv = {"BENCH_TOKEN": token}
         lo, hi = VERIFY_BLOCK + 1, HAZARDS
-        get_script = lua(tmp / "get.lua", f"request = function() return wrk.format(nil, '/api/v1/hazards/' .. math.random({lo}, {hi})) end\n")
+        get_script = lua(
+            tmp / "get.lua",
+            f"request = function() return wrk.format(nil, '/api/v1/hazards/' .. math.random({lo}, {hi})) end\n",
+        )
         wrk(base + "/health", seconds=2)
         wrk(base + "/", script=get_script, seconds=2, env=wenv)
         log("GET /hazards/{id} …")
         rows.append(("GET /hazards/{id}", wrk(base + "/", script=get_script, env=wenv)))
         list_url = "/api/v1/hazards?limit=50&campaign_id=1&status=rectifying&sort=-found_on"
         log("GET /hazards?limit=50 …")
-        rows.append(("GET /hazards?limit=50 (filter+sort)", wrk(base + list_url, script=lua(tmp / "auth.lua", ""), env=wenv)))
+        rows.append(
+            (
+                "GET /hazards?limit=50 (filter+sort)",
+                wrk(base + list_url, script=lua(tmp / "auth.lua", ""), env=wenv),
+            )
+        )
 
         from app.core.pagination import encode_cursor
 
         deep = f"/api/v1/hazards?limit=50&campaign_id=1&cursor={encode_cursor(HAZARDS // 2, HAZARDS // 2)}"
         log("deep page, one connection …")
-        rows.append(("GET /hazards deep page (1 conn)", wrk(base + deep, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv)))
+        rows.append(
+            (
+                "GET /hazards deep page (1 conn)",
+                wrk(base + deep, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv),
+            )
+        )
         log("GET /stats/overview …")
         overview = "/api/v1/stats/overview?campaign_id=1"
-        rows.append(("GET /stats/overview (1 conn)", wrk(base + overview, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv)))
-        rows.append(("GET /stats/overview", wrk(base + overview, script=lua(tmp / "auth.lua", ""), env=wenv)))
+        rows.append(
+            (
+                "GET /stats/overview (1 conn)",
+                wrk(base + overview, script=lua(tmp / "auth.lua", ""), connections=1, env=wenv),
+            )
+        )
+        rows.append(
+            (
+                "GET /stats/overview",
+                wrk(base + overview, script=lua(tmp / "auth.lua", ""), env=wenv),
+            )
+        )
 
         log("POST /hazards …")
         before = count_hazards()
-        body = json.dumps({
-            "campaign_id": 1, "school_id": 1000, "scope": "campus", "category": "fire", "grade": "general",
-            "title": "灭火器过期", "description": "教学楼二层灭火器过期未更换", "source": "self_inspection",
-            "found_on": "2026-11-27",
-        })
-        post_script = lua(tmp / "post.lua", f"wrk.method = 'POST'\nwrk.body = [[{body}]]\nwrk.headers['Content-Type'] = 'application/json'\n")
+        body = json.dumps(
+            {
+                "campaign_id": 1,
+                "school_id": 1000,
+                "scope": "campus",
+                "category": "fire",
+                "grade": "general",
+                "title": "灭火器过期",
+                "description": "教学楼二层灭火器过期未更换",
+                "source": "self_inspection",
+                "found_on": "2026-11-27",
+            }
+        )
+        post_script = lua(
+            tmp / "post.lua",
+            f"wrk.method = 'POST'\nwrk.body = [[{body}]]\nwrk.headers['Content-Type'] = 'application/json'\n",
+        )
         post = wrk(base + "/api/v1/hazards", script=post_script, env={"BENCH_TOKEN": school_token})
         rows.append(("POST /hazards", post))
         added, unique_codes = count_hazards() - before, codes_unique()
-        extra.append(("POST /hazards: rows added / 2xx answered / codes unique",
-                      f"{added} / {int(post['requests'] - post['non2xx'])} / {unique_codes}"))
+        extra.append(
+            (
+                "POST /hazards: rows added / 2xx answered / codes unique",
+                f"{added} / {int(post['requests'] - post['non2xx'])} / {unique_codes}",
+            )
+        )
 
         log("POST /hazards/{id}/verify …")
-        verify_script = lua(tmp / "verify.lua", "local i = 0\nrequest = function()\n  i = i + 1\n"
-                            "  return wrk.format('POST', '/api/v1/hazards/' .. i .. '/verify', {['Content-Type']='application/json'}, '{}')\nend\n")
-        rows.append(("POST /hazards/{id}/verify (transition)", wrk(base + "/", script=verify_script, env=wenv)))
+        verify_script = lua(
+            tmp / "verify.lua",
+            "local i = 0\nrequest = function()\n  i = i + 1\n"
+            "  return wrk.format('POST', '/api/v1/hazards/' .. i .. '/verify', {['Content-Type']='application/json'}, '{}')\nend\n",
+        )
+        rows.append(
+            (
+                "POST /hazards/{id}/verify (transition)",
+                wrk(base + "/", script=verify_script, env=wenv),
+            )
+        )
 
         import httpx
 
@@ -422,13 +591,23 @@ def main() -> None:
         mem0 = vm(worker)
         t0 = time.perf_counter()
         size = 0
-        with httpx.stream("GET", f"{base}/api/v1/exports/hazards.xlsx?campaign_id=2", headers={"Authorization": f"Bearer {token}"}, timeout=120) as r:
+        with httpx.stream(
+            "GET",
+            f"{base}/api/v1/exports/hazards.xlsx?campaign_id=2",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        ) as r:
             for chunk in r.iter_bytes():
                 size += len(chunk)
             status = r.status_code
         export_s = time.perf_counter() - t0
         mem1 = vm(worker)
-        extra.append((f"xlsx export, {EXPORT_ROWS:,} rows", f"{export_s:.2f} s, HTTP {status}, {size / 1e6:.1f} MB, server peak RSS {mem1['VmHWM']} MB (was {mem0['VmHWM']} MB)"))
+        extra.append(
+            (
+                f"xlsx export, {EXPORT_ROWS:,} rows",
+                f"{export_s:.2f} s, HTTP {status}, {size / 1e6:.1f} MB, server peak RSS {mem1['VmHWM']} MB (was {mem0['VmHWM']} MB)",
+            )
+        )
 
         log("bulk import of 100,000 rows …")
         try:
@@ -437,11 +616,21 @@ def main() -> None:
             extra.append(("bulk import", f"not measured: {exc}"))
         else:
             t0 = time.perf_counter()
-            r = httpx.post(f"{base}/api/v1/imports/hazards", headers={"Authorization": f"Bearer {token}"},
-                           files={"file": ("hazards.csv", payload, "text/csv")}, data={"campaign_id": "1"}, timeout=300)
+            r = httpx.post(
+                f"{base}/api/v1/imports/hazards",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("hazards.csv", payload, "text/csv")},
+                data={"campaign_id": "1"},
+                timeout=300,
+            )
             import_s = time.perf_counter() - t0
             mem2 = vm(worker)
-            extra.append((f"bulk import, {EXPORT_ROWS:,} rows", f"{import_s:.2f} s, HTTP {r.status_code}, server peak RSS {mem2['VmHWM']} MB"))
+            extra.append(
+                (
+                    f"bulk import, {EXPORT_ROWS:,} rows",
+                    f"{import_s:.2f} s, HTTP {r.status_code}, server peak RSS {mem2['VmHWM']} MB",
+                )
+            )
 
     table = render(rows, limit, extra, info, engine_name)
     print(table)
@@ -484,8 +673,13 @@ def import_file(n: int) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def render(rows: list[tuple[str, dict[str, float]]], limit: float, extra: list[tuple[str, str]],
-           info: dict[str, Any], engine: str) -> str:
+def render(
+    rows: list[tuple[str, dict[str, float]]],
+    limit: float,
+    extra: list[tuple[str, str]],
+    info: dict[str, Any],
+    engine: str,
+) -> str:
     lines = [
         f"Benchmark {datetime.now():%Y-%m-%d %H:%M}, {engine}, {info['hazards']:,} hazards over {info['schools']:,} schools; "
         f"{os.cpu_count()} cores, one uvicorn worker (uvloop, httptools) on core 0, wrk on core 1, "
@@ -506,4 +700,8 @@ def render(rows: list[tuple[str, dict[str, float]]], limit: float, extra: list[t
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    main()
+    if "--build-only" in sys.argv:
+        OUT.mkdir(exist_ok=True)
+        build_dataset(bench_url())
+    else:
+        main()

@@ -68,6 +68,18 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
     return value, row_id
 
 
+def cursor_position(cursor: str, coerce: Any = None) -> tuple[Any, int]:
+    """(sort value, id) of a cursor, the value turned back into the key's Python type by
+    `coerce` (e.g. `date.fromisoformat`); 422 `pagination.bad_cursor` when it is not one."""
+    value, row_id = decode_cursor(cursor)
+    if coerce is not None and value is not None:
+        try:
+            value = coerce(value)
+        except (TypeError, ValueError) as exc:
+            raise _bad_cursor() from exc
+    return value, row_id
+
+
 class SortDir(StrEnum):
     asc = "asc"
     desc = "desc"
@@ -105,12 +117,7 @@ def keyset(
     `coerce` turns the cursor's JSON value back into the key's Python type (e.g. `date.fromisoformat`).
     """
     if cursor:
-        value, last_id = decode_cursor(cursor)
-        if coerce is not None and value is not None:
-            try:
-                value = coerce(value)
-            except (TypeError, ValueError) as exc:
-                raise _bad_cursor() from exc
+        value, last_id = cursor_position(cursor, coerce)
         pair = tuple_(key, id_col)
         stmt = stmt.where(
             pair > (value, last_id) if direction == SortDir.asc else pair < (value, last_id)

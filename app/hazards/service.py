@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, not_, or_, tuple_
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from app.attachments.models import AttachmentParent
@@ -27,7 +30,7 @@ from app.core import db
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from app.core.etag import check_if_match
-from app.core.pagination import SortDir, keyset, parse_sort, split_page
+from app.core.pagination import SortDir, cursor_position, keyset, parse_sort, split_page
 from app.core.time import add_working_days, local_zone, now, today
 from app.events import service as events
 from app.hazards import codes
@@ -78,6 +81,8 @@ SORT_KEYS = ("id", "found_on", "deadline", "reported_at", "code")
 # A hazard without a deadline sorts after every dated one (keyset needs a non-null key).
 NO_DEADLINE = date(9999, 12, 31)
 MAX_Q = 100
+# Per-caller memos (built statements, allowed actions) are dropped wholesale at this size.
+_MEMO_SIZE = 4096
 
 
 # ------------------------------------------------------------------------------------------
@@ -220,52 +225,114 @@ def _overdue_clause(day: date) -> ColumnElement[bool]:
 # Output
 
 
-def _plan_ids(session: Session, hazard_ids: Sequence[int]) -> dict[int, list[int]]:
-    if not hazard_ids:
-        return {}
-    rows = session.exec(
-        select(col(PlanHazard.hazard_id), col(PlanHazard.plan_id))
-        .where(col(PlanHazard.hazard_id).in_(hazard_ids))
-        .order_by(col(PlanHazard.plan_id))
-    ).all()
-    found: dict[int, list[int]] = {}
-    for hazard_id, plan_id in rows:
-        found.setdefault(hazard_id, []).append(plan_id)
-    return found
+class _id_list(FunctionElement[str]):
+    """The ids of a correlated subquery as one comma-separated string (NULL when none):
+    plan ids come back with the hazard row instead of in a second round trip."""
+
+    type = String()
+    inherit_cache = True
+    name = "id_list"
 
 
-def _pending_extensions(session: Session, hazard_ids: Sequence[int]) -> set[int]:
-    if not hazard_ids:
-        return set()
-    return set(
-        session.exec(
-            select(col(HazardExtension.hazard_id)).where(
-                col(HazardExtension.hazard_id).in_(hazard_ids),
-                col(HazardExtension.status) == ExtensionStatus.pending,
-            )
-        ).all()
+@compiles(_id_list)
+def _id_list_sqlite(element: _id_list, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_id_list, "postgresql")
+def _id_list_pg(element: _id_list, compiler: Any, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+_PLAN_TABLE = PlanHazard.__table__  # type: ignore[attr-defined]
+_EXTENSION_TABLE = HazardExtension.__table__  # type: ignore[attr-defined]
+_EVENT_TABLE = HazardEvent.__table__  # type: ignore[attr-defined]
+
+
+def _derived_columns(hazard_id: Any) -> tuple[Any, Any]:
+    """Plan ids and "has a pending extension" of the hazard whose id is `hazard_id`, as
+    correlated subqueries (each one probe of an index on hazard_id)."""
+    plans = (
+        select(_id_list(_PLAN_TABLE.c.plan_id))
+        .where(_PLAN_TABLE.c.hazard_id == hazard_id)
+        .scalar_subquery()
+        .label("plan_ids")
     )
+    pending = (
+        exists()
+        .where(
+            _EXTENSION_TABLE.c.hazard_id == hazard_id,
+            _EXTENSION_TABLE.c.status == ExtensionStatus.pending,
+        )
+        .label("pending_extension")
+    )
+    return plans, pending
 
 
-def _shape(
-    session: Session, principal: Principal, rows: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Add the derived fields to plain column dicts (one query each for plans and pending
-    extensions, whatever the page size)."""
-    ids = [r["id"] for r in rows]
-    plans = _plan_ids(session, ids)
-    pending = _pending_extensions(session, ids)
-    day = today()
-    for r in rows:
-        r["overdue"] = is_overdue(r["deadline"], r["status"], day)
-        r["plan_ids"] = plans.get(r["id"], [])
-        r["allowed_actions"] = allowed_actions(principal, r, pending_extension=r["id"] in pending)
-    return list(rows)
+_N = len(COLUMN_NAMES)
+
+
+# allowed_actions depends on the principal and on these facts of a row only (the rules in
+# ROLE_RULES and _state_allows compare the row's orgs with the caller's org and with each
+# other, and read status, grade, supervision and whether there is a deadline). A page
+# repeats few combinations, so each is worked out once per principal.
+_ACTIONS_MEMO: dict[Principal, dict[tuple[Any, ...], tuple[str, ...]]] = {}
+_OPEN = frozenset(OPEN_STATUSES)
+
+
+class _Shaper:
+    """Turns stored-column dicts into response dicts for one caller on one day."""
+
+    __slots__ = ("day", "memo", "org", "principal")
+
+    def __init__(self, principal: Principal, day: date | None = None) -> None:
+        self.principal = principal
+        self.org = principal.org_id
+        self.day = day or today()
+        memo = _ACTIONS_MEMO.get(principal)
+        if memo is None:
+            if len(_ACTIONS_MEMO) >= _MEMO_SIZE:
+                _ACTIONS_MEMO.clear()
+            memo = _ACTIONS_MEMO[principal] = {}
+        self.memo = memo
+
+    def __call__(self, h: dict[str, Any], plan_ids: list[int], pending: bool) -> dict[str, Any]:
+        """Add the derived fields to `h` (in place)."""
+        org, deadline, status = self.org, h["deadline"], h["status"]
+        key = (
+            status,
+            h["grade"],
+            h["supervised"],
+            deadline is None,
+            pending,
+            h["school_id"] == org,
+            h["responsible_org_id"] == org,
+            h["reporter_org_id"] == org,
+            h["responsible_org_id"] == h["school_id"],
+        )
+        actions = self.memo.get(key)
+        if actions is None:
+            actions = tuple(allowed_actions(self.principal, h, pending_extension=pending))
+            self.memo[key] = actions
+        h["overdue"] = deadline is not None and deadline < self.day and status in _OPEN
+        h["plan_ids"] = plan_ids
+        h["allowed_actions"] = list(actions)
+        return h
+
+    def row(self, row: Sequence[Any]) -> dict[str, Any]:
+        """A result row of COLUMNS + _derived_columns as the response dict."""
+        h = dict(zip(COLUMN_NAMES, row, strict=False))  # stops before the derived columns
+        raw_plans = row[_N]
+        plans = sorted(int(i) for i in raw_plans.split(",")) if raw_plans else []
+        return self(h, plans, bool(row[_N + 1]))
 
 
 def _one(session: Session, principal: Principal, hazard: Hazard) -> dict[str, Any]:
     session.flush()
-    return _shape(session, principal, [_facts(hazard)])[0]
+    row = session.execute(
+        sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id)).where(_TABLE.c.id == hazard.id)
+    ).one()
+    return _Shaper(principal).row(row)
 
 
 # ------------------------------------------------------------------------------------------
@@ -395,45 +462,97 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=local_zone())
 
 
-def _where(principal: Principal, flt: HazardFilter) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [visible_hazards(principal)]
-    for column, value in (
-        (Hazard.campaign_id, flt.campaign_id),
-        (Hazard.school_id, flt.school_id),
-        (Hazard.category, flt.category),
-        (Hazard.grade, flt.grade),
-        (Hazard.scope, flt.scope),
-        (Hazard.responsible_org_id, flt.responsible_org_id),
-        (Hazard.supervised, flt.supervised),
-    ):
+# Equality filters: HazardFilter field = column name.
+_EQUAL_FILTERS = (
+    "campaign_id",
+    "school_id",
+    "category",
+    "grade",
+    "scope",
+    "responsible_org_id",
+    "supervised",
+)
+
+
+def _filter_values(flt: HazardFilter) -> dict[str, Any]:
+    """The bound values of the filters set in `flt`, by bind parameter name. `_where` builds
+    its clauses on these names, so a statement built once for a combination of filters runs
+    for any values given here."""
+    values: dict[str, Any] = {}
+    for name in _EQUAL_FILTERS:
+        value = getattr(flt, name)
         if value is not None:
-            clauses.append(col(column) == value)
+            values[f"f_{name}"] = value
     if flt.status:
-        clauses.append(col(Hazard.status).in_(flt.status))
+        values["f_status"] = list(flt.status)
     if flt.overdue is not None:
-        overdue = _overdue_clause(today())
-        clauses.append(overdue if flt.overdue else not_(overdue))
+        values["f_today"] = today()
     if flt.found_from:
-        clauses.append(col(Hazard.found_on) >= flt.found_from)
+        values["f_found_from"] = flt.found_from
     if flt.found_to:
-        clauses.append(col(Hazard.found_on) <= flt.found_to)
+        values["f_found_to"] = flt.found_to
     # Reported dates are local days: from the start of `from` to the end of `to`.
     if flt.reported_from:
-        clauses.append(col(Hazard.reported_at) >= _local_midnight(flt.reported_from))
+        values["f_reported_from"] = _local_midnight(flt.reported_from)
     if flt.reported_to:
+        values["f_reported_to"] = _local_midnight(flt.reported_to + timedelta(days=1))
+    return values
+
+
+def _where(principal: Principal, flt: HazardFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [visible_hazards(principal)]
+    values = _filter_values(flt)
+    c = _TABLE.c
+
+    def bound(name: str) -> Any:
+        return bindparam(name, values[name], type_=c[name[2:]].type)
+
+    for name in _EQUAL_FILTERS:
+        if f"f_{name}" in values:
+            clauses.append(c[name] == bound(f"f_{name}"))
+    if "f_status" in values:
+        clauses.append(c.status.in_(bindparam("f_status", values["f_status"], expanding=True)))
+    if flt.overdue is not None:
+        overdue = and_(
+            c.deadline.is_not(None),
+            c.deadline < bindparam("f_today", values["f_today"], type_=c.deadline.type),
+            c.status.in_(OPEN_STATUSES),
+        )
+        clauses.append(overdue if flt.overdue else not_(overdue))
+    if "f_found_from" in values:
         clauses.append(
-            col(Hazard.reported_at) < _local_midnight(flt.reported_to + timedelta(days=1))
+            c.found_on >= bindparam("f_found_from", values["f_found_from"], type_=c.found_on.type)
+        )
+    if "f_found_to" in values:
+        clauses.append(
+            c.found_on <= bindparam("f_found_to", values["f_found_to"], type_=c.found_on.type)
+        )
+    if "f_reported_from" in values:
+        clauses.append(
+            c.reported_at
+            >= bindparam("f_reported_from", values["f_reported_from"], type_=c.reported_at.type)
+        )
+    if "f_reported_to" in values:
+        clauses.append(
+            c.reported_at
+            < bindparam("f_reported_to", values["f_reported_to"], type_=c.reported_at.type)
         )
     if flt.q:
         q = flt.q[:MAX_Q]
         clauses.append(
             or_(
-                col(Hazard.title).contains(q, autoescape=True),
-                col(Hazard.code).contains(q, autoescape=True),
-                col(Hazard.location).contains(q, autoescape=True),
+                c.title.contains(q, autoescape=True),
+                c.code.contains(q, autoescape=True),
+                c.location.contains(q, autoescape=True),
             )
         )
     return clauses
+
+
+def _sort_key(columns: Any, key: str) -> Any:
+    if key == "deadline":
+        return func.coalesce(columns.deadline, NO_DEADLINE)
+    return columns[key]
 
 
 def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], SortDir]:
@@ -441,7 +560,7 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], Sort
     key, direction = parse_sort(sort, SORT_KEYS)
     if key == "deadline":
         return (
-            func.coalesce(col(Hazard.deadline), NO_DEADLINE),
+            _sort_key(_TABLE.c, key),
             date.fromisoformat,
             lambda r: r["deadline"] or NO_DEADLINE,
             direction,
@@ -451,7 +570,37 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], Sort
         coerce = int
     if key == "code":
         coerce = str
-    return _TABLE.c[key], coerce, lambda r: r[key], direction
+    return _sort_key(_TABLE.c, key), coerce, lambda r: r[key], direction
+
+
+# Built list statements by (caller, filters set, sort, cursor or not, limit): building one
+# and computing its cache key costs more CPU than running it, so each is built once.
+_LIST_MEMO: dict[tuple[Any, ...], Any] = {}
+
+
+def _list_statement(
+    principal: Principal, flt: HazardFilter, sort: str, has_cursor: bool, limit: int
+) -> Any:
+    """The page (limit + 1 rows, walked in index order by the keyset on (sort key, id)) as
+    a subquery, with the plan ids and pending-extension flag added for those rows only."""
+    key, _, _, direction = _sort(sort)
+    inner = select(*COLUMNS).where(*_where(principal, flt))
+    pair = tuple_(key, _TABLE.c.id)
+    if has_cursor:
+        after = tuple_(
+            bindparam("cursor_key", type_=key.type), bindparam("cursor_id", type_=_TABLE.c.id.type)
+        )
+        inner = inner.where(pair > after if direction == SortDir.asc else pair < after)
+    ascending = direction == SortDir.asc
+    order = (key.asc(), _TABLE.c.id.asc()) if ascending else (key.desc(), _TABLE.c.id.desc())
+    page = inner.order_by(*order).limit(limit + 1).subquery("page")
+    outer_key = _sort_key(page.c, parse_sort(sort, SORT_KEYS)[0])
+    outer_order = (
+        (outer_key.asc(), page.c.id.asc()) if ascending else (outer_key.desc(), page.c.id.desc())
+    )
+    return sa_select(*(page.c[n] for n in COLUMN_NAMES), *_derived_columns(page.c.id)).order_by(
+        *outer_order
+    )
 
 
 def list_hazards(
@@ -463,38 +612,57 @@ def list_hazards(
     limit: int,
     with_total: bool = False,
 ) -> dict[str, Any]:
-    """A page of the register as plain dicts: {"items", "next_cursor", "total"}."""
-    key, coerce, key_of, direction = _sort(sort)
-    clauses = _where(principal, flt)
-    stmt = keyset(
-        select(*COLUMNS).where(*clauses),
-        key=key,
-        id_col=col(Hazard.id),
-        direction=direction,
-        cursor=cursor,
-        limit=limit,
-        coerce=coerce,
-    )
-    with db.read() as session:
-        rows = [dict(zip(COLUMN_NAMES, r, strict=True)) for r in session.execute(stmt).all()]
-        page, next_cursor = split_page(rows, limit, lambda r: (key_of(r), r["id"]))
-        items = _shape(session, principal, list(page))
+    """A page of the register as plain dicts: {"items", "next_cursor", "total"}, in one
+    statement."""
+    _, coerce, key_of, _ = _sort(sort)
+    params = _filter_values(flt)
+    if cursor:
+        params["cursor_key"], params["cursor_id"] = cursor_position(cursor, coerce)
+    if flt.q:  # the search text is escaped into the statement: not reusable
+        stmt = _list_statement(principal, flt, sort, bool(cursor), limit)
+    else:
+        memo_key = (principal, tuple(params), flt.overdue, sort, limit)
+        stmt = _LIST_MEMO.get(memo_key)
+        if stmt is None:
+            if len(_LIST_MEMO) >= _MEMO_SIZE:
+                _LIST_MEMO.clear()
+            stmt = _list_statement(principal, flt, sort, bool(cursor), limit)
+            _LIST_MEMO[memo_key] = stmt
+    shape = _Shaper(principal)
+    with db.connection() as conn:
+        rows = [shape.row(r) for r in conn.execute(stmt, params)]
         total = None
         if with_total:
-            total = session.execute(
-                select(func.count()).select_from(Hazard).where(*clauses)
+            total = conn.execute(
+                select(func.count()).select_from(_TABLE).where(*_where(principal, flt))
             ).scalar_one()
-    return {"items": items, "next_cursor": next_cursor, "total": total}
+    items, next_cursor = split_page(rows, limit, lambda r: (key_of(r), r["id"]))
+    return {"items": list(items), "next_cursor": next_cursor, "total": total}
+
+
+_GET_MEMO: dict[Principal, Any] = {}
+
+
+def _get_statement(principal: Principal) -> Any:
+    """The get-by-id statement for this caller, built once: the hazard's columns, plan ids
+    and pending flag in one round trip, with the caller's visibility rule."""
+    stmt = _GET_MEMO.get(principal)
+    if stmt is None:
+        if len(_GET_MEMO) >= _MEMO_SIZE:
+            _GET_MEMO.clear()
+        stmt = sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id)).where(
+            _TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal)
+        )
+        _GET_MEMO[principal] = stmt
+    return stmt
 
 
 def get(principal: Principal, hazard_id: int) -> dict[str, Any]:
-    with db.read() as session:
-        row = session.execute(
-            select(*COLUMNS).where(col(Hazard.id) == hazard_id, visible_hazards(principal))
-        ).first()
-        if row is None:
-            raise _not_found()
-        return _shape(session, principal, [dict(zip(COLUMN_NAMES, row, strict=True))])[0]
+    with db.connection() as conn:
+        row = conn.execute(_get_statement(principal), {"hazard_id": hazard_id}).first()
+    if row is None:
+        raise _not_found()
+    return _Shaper(principal).row(row)
 
 
 def _ensure_visible(session: Session, principal: Principal, hazard_id: int) -> None:
