@@ -42,6 +42,7 @@ def _one(record: AccountabilityPublic, status_code: int = 200) -> Response:
 
 @router.post(
     "",
+    summary="Record Accountability",
     response_model=AccountabilityPublic,
     status_code=201,
     responses=problem_responses(401, 403, 409, 422),
@@ -59,20 +60,35 @@ def create_record(principal: Recorder, body: AccountabilityCreate) -> Response:
 
 
 @router.get(
-    "", response_model=Page[AccountabilityPublic], responses=problem_responses(401, 403, 422)
+    "",
+    summary="List Accountability Records",
+    response_model=Page[AccountabilityPublic],
+    responses=problem_responses(401, 403, 422),
 )
 def list_records(
     principal: Reader,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    kind: AccountabilityKind | None = None,
-    target_org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    public: bool | None = None,
-    include_withdrawn: bool = True,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's records.")
+    ] = None,
+    kind: Annotated[
+        AccountabilityKind | None,
+        Query(description="`notice` (通报), `exposure` (曝光) or `accountability` (责任追究)."),
+    ] = None,
+    target_org_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only records against this org.")
+    ] = None,
+    public: Annotated[
+        bool | None, Query(description="true: only those on the public board; false: the rest.")
+    ] = None,
+    include_withdrawn: Annotated[
+        bool, Query(description="false: leave out withdrawn records.")
+    ] = True,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Response:
-    """Records, newest first. The office and oversight see all (with the linked object ids);
-    a department or school sees the records targeting itself (linked ids null)."""
+    """Accountability records (问责), newest first. The office and oversight see all (with the
+    linked object ids); a department or school sees the records targeting itself (linked ids
+    null)."""
     items, next_cursor = service.list_records(
         principal,
         campaign_id=campaign_id,
@@ -87,15 +103,20 @@ def list_records(
 
 
 @router.get(
-    "/candidates", response_model=list[Candidate], responses=problem_responses(401, 403, 422)
+    "/candidates",
+    summary="List Accountability Candidates",
+    response_model=list[Candidate],
+    responses=problem_responses(401, 403, 422),
 )
 def list_candidates(
     principal: Recorder,
-    campaign_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    campaign_id: Annotated[int, Query(ge=1, le=2**31 - 1, description="Required.")],
     min_overdue: Annotated[
         int, Query(ge=1, le=100_000, description="Least overdue items (all kinds together).")
     ] = 1,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Most orgs returned (no paging).")
+    ] = DEFAULT_LIMIT,
 ) -> Response:
     """Orgs that may call for accountability (office and oversight users): per org, its
     overdue hazards (it is responsible, deadline passed, still open), overdue task
@@ -107,16 +128,19 @@ def list_candidates(
 
 @router.get(
     "/{record_id}",
+    summary="Get Accountability Record",
     response_model=AccountabilityPublic,
     responses=problem_responses(401, 403, 404, 422),
 )
 def get_record(principal: Reader, record_id: RecordId) -> Response:
-    """One record. Another org's record is 404."""
+    """One accountability record, with its `ETag`. A department or school may read the
+    records against itself (linked ids null); another org's record is 404."""
     return _one(service.get(principal, record_id))
 
 
 @router.post(
     "/{record_id}/withdraw",
+    summary="Withdraw Accountability Record",
     response_model=AccountabilityPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -124,5 +148,6 @@ def withdraw_record(
     principal: Recorder, record_id: RecordId, body: AccountabilityWithdraw, if_match: IfMatch = None
 ) -> Response:
     """Withdraw a record (office and oversight users), with a reason: it leaves the public
-    board and stays on record with `withdrawn_at`. A second withdrawal is 409."""
+    board and stays on record with `withdrawn_at` and `withdraw_reason`. A second withdrawal
+    is 409. Optional `If-Match` with the record's ETag."""
     return _one(service.withdraw(principal, record_id, body.reason, if_match))

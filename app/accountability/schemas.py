@@ -11,18 +11,30 @@ SmallId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class AccountabilityCreate(Input):
+    """A notice (通报), public exposure (曝光) or accountability decision (责任追究)."""
+
     campaign_id: int = Field(ge=1, le=2**31 - 1)
-    target_org_id: int = Field(ge=1, le=2**31 - 1)
+    target_org_id: int = Field(ge=1, le=2**31 - 1, description="The org held to account.")
     target_person: str | None = Field(
         default=None, min_length=1, max_length=50, description="The official held accountable."
     )
     kind: AccountabilityKind
-    reason: str = Field(min_length=1, max_length=4000)
-    hazard_ids: list[HazardId] = Field(default_factory=list, max_length=50)
-    task_ids: list[SmallId] = Field(default_factory=list, max_length=50)
-    case_ids: list[SmallId] = Field(default_factory=list, max_length=50)
-    decided_on: date
-    public: bool = False
+    reason: str = Field(
+        min_length=1, max_length=4000, description="Why (internal; never on the public board)."
+    )
+    hazard_ids: list[HazardId] = Field(
+        default_factory=list, max_length=50, description="Overdue hazards behind the decision."
+    )
+    task_ids: list[SmallId] = Field(
+        default_factory=list, max_length=50, description="Department tasks behind it."
+    )
+    case_ids: list[SmallId] = Field(
+        default_factory=list, max_length=50, description="Cases behind it."
+    )
+    decided_on: date = Field(description="Local date of the decision.")
+    public: bool = Field(
+        default=False, description="Publish on the public exposure board (曝光台) at once."
+    )
     public_summary: str | None = Field(
         default=None,
         min_length=1,
@@ -54,7 +66,13 @@ class AccountabilityCreate(Input):
 
 
 class AccountabilityWithdraw(Input):
-    reason: str = Field(min_length=1, max_length=2000)
+    """Why the record is withdrawn (撤销); it stays on record."""
+
+    reason: str = Field(min_length=1, max_length=2000, description="Kept with the record.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"reason": "经复核,逾期系施工审批延误所致,撤销该通报。"}}
+    )
 
 
 class AccountabilityPublic(BaseModel):

@@ -45,17 +45,36 @@ def _missing(field: str) -> Invalid:
 
 @router.post(
     "/token",
+    summary="Log In (Get a Token)",
     response_model=TokenResponse,
     responses=problem_responses(401, 422, 429),
 )
 def token(
     request: Request,
-    grant_type: Annotated[Literal["password", "client_credentials"], Form()] = "password",
-    username: Annotated[str | None, Form(max_length=50)] = None,
-    password: Annotated[str | None, Form(max_length=200)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=200)] = None,
-    scope: Annotated[str | None, Form(max_length=500)] = None,
+    grant_type: Annotated[
+        Literal["password", "client_credentials"],
+        Form(description="`password` for people, `client_credentials` for other systems."),
+    ] = "password",
+    username: Annotated[
+        str | None, Form(max_length=50, description="Password grant.", examples=["wang.li"])
+    ] = None,
+    password: Annotated[str | None, Form(max_length=200, description="Password grant.")] = None,
+    client_id: Annotated[
+        str | None, Form(max_length=64, description="Client-credentials grant (or HTTP Basic).")
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        Form(max_length=200, description="Client-credentials grant (or HTTP Basic)."),
+    ] = None,
+    scope: Annotated[
+        str | None,
+        Form(
+            max_length=500,
+            description="Client-credentials grant: space-separated scopes to ask for; "
+            "all the account's scopes when omitted.",
+            examples=["hazards:read stats:read"],
+        ),
+    ] = None,
 ) -> TokenResponse:
     """Log in (OAuth2, form-encoded).
 
@@ -84,7 +103,12 @@ def token(
     return service.login_password(username, password, ip)
 
 
-@router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 422))
+@router.post(
+    "/refresh",
+    summary="Refresh Tokens",
+    response_model=TokenResponse,
+    responses=problem_responses(401, 422),
+)
 def refresh(body: RefreshRequest) -> TokenResponse:
     """Exchange a refresh token for a new access token and a new refresh token.
 
@@ -94,21 +118,30 @@ def refresh(body: RefreshRequest) -> TokenResponse:
     return service.refresh(body.refresh_token)
 
 
-@router.post("/logout", status_code=204, responses=problem_responses(422))
+@router.post("/logout", summary="Log Out", status_code=204, responses=problem_responses(422))
 def logout(body: RefreshRequest) -> Response:
-    """Revoke a refresh token and every token rotated from it."""
+    """Revoke a refresh token and every token rotated from it. Always 204, also for an
+    unknown or already revoked token. The access token stays valid until it expires
+    (`expires_in`, minutes): the client drops it."""
     service.logout(body.refresh_token)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Me, responses=problem_responses(401))
+@router.get("/me", summary="Who Am I", response_model=Me, responses=problem_responses(401))
 def me(principal: CurrentPrincipal) -> Me:
     """Who the token belongs to: role, org and capabilities (or a service account's scopes)."""
     return service.me(principal)
 
 
-@router.post("/password", status_code=204, responses=problem_responses(401, 403, 422))
+@router.post(
+    "/password",
+    summary="Change My Password",
+    status_code=204,
+    responses=problem_responses(401, 403, 422),
+)
 def change_password(principal: AnyUser, body: PasswordChange) -> Response:
-    """Change your own password. Every token issued before stops working, on every device."""
+    """Change your own password (users only: a service account gets 403). A wrong
+    `current_password` is 422. Every token issued before stops working, on every
+    device: log in again with the new password."""
     service.change_password(principal, body.current_password, body.new_password)
     return Response(status_code=204)

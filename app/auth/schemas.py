@@ -1,4 +1,4 @@
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.users.models import Capability, Role
 
@@ -25,12 +25,33 @@ class TokenResponse(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    """The refresh token from the last `/auth/token` or `/auth/refresh` response."""
+
+    refresh_token: str = Field(
+        min_length=10,
+        max_length=200,
+        description="Opaque; each one works once (a reused one revokes its whole chain).",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"refresh_token": "5mQ2yX1cR8vKp0LwZ3nT7bHd"}}
+    )
 
 
 class PasswordChange(BaseModel):
+    """Your current password, to prove it is you, and the new one."""
+
     current_password: str = Field(min_length=1, max_length=200)
-    new_password: str = Field(min_length=10, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "current_password": "a-long-initial-password",
+                "new_password": "校园安全-2026-winter",
+            }
+        }
+    )
 
 
 class OrgBrief(BaseModel):

@@ -24,12 +24,15 @@ def _one(campaign: CampaignPublic, response: Response) -> CampaignPublic:
 @router.get("", response_model=Page[CampaignPublic], responses=problem_responses(401, 422))
 def list_campaigns(
     principal: CurrentPrincipal,
-    status: CampaignStatus | None = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    status: Annotated[
+        CampaignStatus | None, Query(description="`planning`, `active` or `closed`.")
+    ] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Campaign year.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[CampaignPublic]:
-    """Campaigns (专项整治行动), newest first, with phases, key dates and the leading group."""
+    """Campaigns (专项整治行动), newest first, with phases, key dates and the leading group.
+    Everyone signed in sees every campaign: most screens start by picking the `active` one."""
     items, next_cursor = service.list_campaigns(
         status=status, year=year, cursor=cursor, limit=limit
     )
@@ -46,7 +49,8 @@ def create_campaign(
     principal: OfficeUser, body: CampaignCreate, response: Response
 ) -> CampaignPublic:
     """Start planning a campaign (office only). Phases must lie within the campaign's dates
-    and must not overlap. It starts in `planning`; `activate` it when work begins."""
+    and must not overlap. It starts in `planning`; `activate` it when work begins. A name
+    already in use is 409."""
     return _one(service.create(principal, body), response)
 
 
@@ -72,8 +76,9 @@ def update_campaign(
     response: Response,
     if_match: IfMatch = None,
 ) -> CampaignPublic:
-    """Change a campaign (office only; needs `If-Match`). A list sent replaces the whole list.
-    A closed campaign refuses every change (409 `campaign.closed`)."""
+    """Change a campaign (office only; needs `If-Match`). Only the fields sent change; a
+    list sent (`phases`, `key_dates`, `members`) replaces the whole list. A closed campaign
+    refuses every change (409 `campaign.closed`)."""
     return _one(service.update(principal, campaign_id, body, if_match), response)
 
 
@@ -85,7 +90,8 @@ def update_campaign(
 def activate_campaign(
     principal: OfficeUser, campaign_id: CampaignId, response: Response, if_match: IfMatch = None
 ) -> CampaignPublic:
-    """`planning` → `active` (office only)."""
+    """`planning` → `active` (office only): schools and departments start registering
+    hazards. Optional `If-Match`; any other status is 409."""
     return _one(service.transition(principal, campaign_id, "activate", if_match), response)
 
 
@@ -97,5 +103,7 @@ def activate_campaign(
 def close_campaign(
     principal: OfficeUser, campaign_id: CampaignId, response: Response, if_match: IfMatch = None
 ) -> CampaignPublic:
-    """`active` → `closed` (office only). Everything in a closed campaign becomes read-only."""
+    """`active` → `closed` (office only). Everything in a closed campaign becomes read-only:
+    every later write to its hazards, plans, tasks or cases is 409 `campaign.closed`.
+    Optional `If-Match`."""
     return _one(service.transition(principal, campaign_id, "close", if_match), response)

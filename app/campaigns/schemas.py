@@ -10,6 +10,8 @@ Day = date
 
 
 class PhaseIn(Input):
+    """One phase of the campaign (阶段); local dates, both inclusive."""
+
     code: PhaseCode
     starts_on: Day
     ends_on: Day
@@ -22,16 +24,22 @@ class PhaseIn(Input):
 
 
 class KeyDateIn(Input):
+    """A deadline everyone works towards, e.g. the department reports (local date)."""
+
     code: KeyDateCode
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, description="Shown in calendars.")
     due_on: Day
 
 
 class MemberIn(Input):
+    """A member of the leading group (领导小组) or the office director."""
+
     position: GroupPosition
     person_name: str = Field(min_length=1, max_length=50)
-    title: str | None = Field(default=None, max_length=100)
-    org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    title: str | None = Field(default=None, max_length=100, description="Job title (职务).")
+    org_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The member's org, when it is one of ours."
+    )
 
 
 def _check_lists(phases: list[PhaseIn] | None) -> None:
@@ -47,12 +55,16 @@ def _check_lists(phases: list[PhaseIn] | None) -> None:
 
 
 class CampaignCreate(Input):
-    name: str = Field(min_length=1, max_length=100)
+    """A new campaign (专项整治行动), saved in `planning`."""
+
+    name: str = Field(min_length=1, max_length=100, description="Unique.")
     year: int = Field(ge=2000, le=2100)
     description: str | None = Field(default=None, max_length=4000)
-    starts_on: Day
-    ends_on: Day
-    office_org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    starts_on: Day = Field(description="Local date, inclusive.")
+    ends_on: Day = Field(description="Local date, inclusive; not before `starts_on`.")
+    office_org_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The leading group's office (办公室)."
+    )
     phases: list[PhaseIn] = Field(default_factory=list, max_length=10)
     key_dates: list[KeyDateIn] = Field(default_factory=list, max_length=50)
     members: list[MemberIn] = Field(default_factory=list, max_length=200)
@@ -112,15 +124,45 @@ class CampaignUpdate(Patch):
     starts_on: Day | None = None
     ends_on: Day | None = None
     office_org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    plan_attachment_id: int | None = Field(default=None, ge=1, le=2**62)
-    phases: list[PhaseIn] | None = Field(default=None, max_length=10)
-    key_dates: list[KeyDateIn] | None = Field(default=None, max_length=50)
-    members: list[MemberIn] | None = Field(default=None, max_length=200)
+    plan_attachment_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="The campaign's plan document (实施方案), uploaded first with "
+        "`parent_type=campaign`.",
+    )
+    phases: list[PhaseIn] | None = Field(
+        default=None, max_length=10, description="Replaces every phase."
+    )
+    key_dates: list[KeyDateIn] | None = Field(
+        default=None, max_length=50, description="Replaces every key date."
+    )
+    members: list[MemberIn] | None = Field(
+        default=None, max_length=200, description="Replaces the whole leading group."
+    )
 
     @model_validator(mode="after")
     def _phases(self) -> "CampaignUpdate":
         _check_lists(self.phases)
         return self
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "ends_on": "2026-12-25",
+                "members": [
+                    {"position": "leader", "person_name": "刘建华", "title": "区政府副区长"},
+                    {
+                        "position": "deputy",
+                        "person_name": "陈志强",
+                        "title": "区教体局局长",
+                        "org_id": 12,
+                    },
+                    {"position": "office_director", "person_name": "张明", "title": "教体局副局长"},
+                ],
+            }
+        }
+    )
 
 
 class PhaseOut(BaseModel):

@@ -36,6 +36,12 @@ from app.users.models import Capability, Role
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Case id.")]
+CampaignFilter = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's cases.")
+]
+CaseTypeFilter = Annotated[
+    CaseType | None, Query(description="e.g. `harm_to_minor` (伤害未成年人).")
+]
 IfMatch = Annotated[str | None, Header(description="The case's current ETag.")]
 
 _scope = require_scope("cases:read")
@@ -91,10 +97,12 @@ def _full(case: CaseDetail, response: Response) -> CaseDetail:
 )
 def list_cases(
     principal: Lister,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    status: CaseStatus | None = None,
-    case_type: CaseType | None = None,
-    school_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    campaign_id: CampaignFilter = None,
+    status: Annotated[CaseStatus | None, Query(description="Cases in this status.")] = None,
+    case_type: CaseTypeFilter = None,
+    school_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Cases concerning this school.")
+    ] = None,
     supervised: Annotated[
         bool | None, Query(description="Under listed supervision now (挂牌督办).")
     ] = None,
@@ -138,15 +146,18 @@ def list_cases(
 
 
 @router.get(
-    "/stats/by-status", response_model=StatusCounts, responses=problem_responses(401, 403, 422)
+    "/stats/by-status",
+    summary="Count Cases By Status",
+    response_model=StatusCounts,
+    responses=problem_responses(401, 403, 422),
 )
 def stats_by_status(
     principal: Supervisor,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    case_type: CaseType | None = None,
+    campaign_id: CampaignFilter = None,
+    case_type: CaseTypeFilter = None,
 ) -> StatusCounts:
-    """Number of cases in each status (every status listed, zeros included), for the office
-    and oversight users."""
+    """Number of cases in each status (every status listed, zeros included, plus the
+    `total`), for the office and oversight users: the police dashboard's tiles."""
     return service.stats_by_status(
         principal, service.CaseFilter(campaign_id=campaign_id, case_type=case_type)
     )
@@ -259,14 +270,33 @@ def _transition(
     )
 
 
+_ACTION_NOTE = (
+    " The body, and its `comment` (written on the timeline), may be left out; `If-Match` with"
+    " the case's ETag is optional. Any other status is 409; another org's case is 404."
+)
 _transition(
     "start-investigation",
-    "Start investigation",
-    "`filed` → `investigating` (handling police). Optional `comment`, optional `If-Match`.",
+    "Start Case Investigation",
+    "`filed` → `investigating` (侦查; handling police)." + _ACTION_NOTE,
 )
-_transition("solve", "Solve", "`investigating` → `solved` (破案; handling police).")
-_transition("prosecute", "Prosecute", "`solved` → `prosecuted` (移送起诉; handling police).")
-_transition("close", "Close", "`judged` → `closed` (结案; handling police).")
+_transition(
+    "solve",
+    "Solve Case",
+    "`investigating` → `solved` (破案; handling police). A supervised case may then be "
+    "delisted (摘牌) and exposed (曝光)." + _ACTION_NOTE,
+)
+_transition(
+    "prosecute",
+    "Prosecute Case",
+    "`solved` → `prosecuted` (移送起诉; handling police); then `judge` records the outcome."
+    + _ACTION_NOTE,
+)
+_transition(
+    "close",
+    "Close Case",
+    "`judged` → `closed` (结案; handling police). A closed case refuses every change."
+    + _ACTION_NOTE,
+)
 
 
 @router.post(
@@ -345,12 +375,14 @@ def delist_case(
     if_match: IfMatch = None,
 ) -> CaseDetail:
     """Remove listed supervision (摘牌; office or oversight), only once the case is solved
-    (409 before)."""
+    (409 before, or when it is not supervised). The body, and its `reason`, may be left out;
+    the reason goes on the timeline."""
     return _full(service.delist(principal, case_id, body or DelistIn(), if_match), response)
 
 
 @router.post(
     "/{case_id}/progress",
+    summary="Report Case Progress",
     response_model=ProgressOut,
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -364,6 +396,7 @@ def report_progress(principal: Police, case_id: CaseId, body: ProgressIn) -> Pro
 
 @router.get(
     "/{case_id}/progress",
+    summary="List Case Progress",
     response_model=Page[ProgressOut],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -373,7 +406,8 @@ def list_progress(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[ProgressOut]:
-    """Progress reports on the case, newest first (handling police, office, oversight)."""
+    """Progress reports (侦办进展) on the case, newest first (handling police, office,
+    oversight; a school concerned gets 403)."""
     items, next_cursor = service.list_progress(principal, case_id, cursor=cursor, limit=limit)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -400,6 +434,7 @@ def expose_case(
 
 @router.post(
     "/{case_id}/expose/withdraw",
+    summary="Withdraw Case Exposure",
     response_model=CaseDetail,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -410,7 +445,9 @@ def withdraw_exposure(
     body: WithdrawIn | None = None,
     if_match: IfMatch = None,
 ) -> CaseDetail:
-    """Take the case off the public board (office only). 409 when it is not exposed."""
+    """Take the case off the public board (office only): it disappears from
+    `/public/exposures` at once and stays on the case with `withdrawn_at`. The body, and its
+    `reason`, may be left out. 409 when it is not exposed."""
     return _full(
         service.withdraw_exposure(principal, case_id, body or WithdrawIn(), if_match), response
     )

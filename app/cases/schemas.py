@@ -22,29 +22,54 @@ class VictimIn(Input):
 
     name: str = Field(min_length=1, max_length=50)
     id_number: str | None = Field(
-        default=None, min_length=15, max_length=18, pattern=r"^[0-9]{15}([0-9]{2}[0-9Xx])?$"
+        default=None,
+        min_length=15,
+        max_length=18,
+        pattern=r"^[0-9]{15}([0-9]{2}[0-9Xx])?$",
+        description="Resident ID number (身份证号), 15 or 18 characters.",
     )
-    contact: str | None = Field(default=None, max_length=30)
+    contact: str | None = Field(
+        default=None, max_length=30, description="Guardian's phone, usually."
+    )
     age: int | None = Field(default=None, ge=0, le=120)
     note: str | None = Field(default=None, max_length=500)
 
 
 class CaseCreate(Input):
+    """A new case (立案), filed by the police."""
+
     campaign_id: int = Field(ge=1, le=ID_MAX)
     case_type: CaseType
-    occurred_at: datetime
+    occurred_at: datetime = Field(
+        description="When it happened, ISO 8601; without an offset it is Beijing time."
+    )
     location: str = Field(min_length=1, max_length=200)
-    school_id: int | None = Field(default=None, ge=1, le=ID_MAX)
-    summary: str = Field(min_length=1, max_length=4000)
+    school_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=ID_MAX,
+        description="The school concerned, if any: it may then read the sanitized summary.",
+    )
+    summary: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="The police's narrative (简要案情); full readers only.",
+    )
     sanitized_summary: str | None = Field(
         default=None,
         max_length=500,
         description="What the school concerned may read. Refused if it holds personal data.",
     )
-    victim_minor_count: int = Field(default=0, ge=0, le=10_000)
+    victim_minor_count: int = Field(
+        default=0, ge=0, le=10_000, description="Minors harmed; shown in counts and lists."
+    )
     suspect_count: int = Field(default=0, ge=0, le=10_000)
     suspect_status: SuspectStatus = SuspectStatus.unidentified
-    victims: list[VictimIn] = Field(default_factory=list, max_length=100)
+    victims: list[VictimIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Held apart; shown unmasked to the handling org and oversight only.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -99,27 +124,46 @@ class CaseUpdate(Patch):
 
 
 class TransitionIn(Input):
-    comment: str | None = Field(default=None, max_length=4000)
-    model_config = ConfigDict(json_schema_extra={"example": {"comment": "已抓获犯罪嫌疑人"}})
+    """An optional note on a status change; the whole body may be left out."""
+
+    comment: str | None = Field(default=None, max_length=4000, description="On the timeline.")
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "已抓获犯罪嫌疑人,案件告破。"}}
+    )
 
 
 class JudgeIn(Input):
-    judgement_outcome: str = Field(min_length=1, max_length=2000)
-    comment: str | None = Field(default=None, max_length=4000)
+    """The court's judgement (判决)."""
+
+    judgement_outcome: str = Field(
+        min_length=1, max_length=2000, description="The outcome as the judgement states it."
+    )
+    comment: str | None = Field(default=None, max_length=4000, description="On the timeline.")
     model_config = ConfigDict(
         json_schema_extra={"example": {"judgement_outcome": "被告人犯寻衅滋事罪,判处有期徒刑二年"}}
     )
 
 
 class SupervisionIn(Input):
-    level: SupervisionLevel
+    """Listed supervision (挂牌督办) with a deadline to solve (限期侦破)."""
+
+    level: SupervisionLevel = Field(description="Who lists it: `district`, `city`, `province`.")
     supervising_org_id: int | None = Field(
         default=None, ge=1, le=ID_MAX, description="Defaults to the caller's org."
     )
-    notice_no: str = Field(min_length=1, max_length=50)
+    notice_no: str = Field(
+        min_length=1, max_length=50, description="Number of the supervision notice (督办通知书)."
+    )
     solve_deadline: date = Field(description="Local date by which the case must be solved.")
-    requirements: str | None = Field(default=None, max_length=4000)
-    report_interval_days: int = Field(default=7, ge=1, le=90)
+    requirements: str | None = Field(
+        default=None, max_length=4000, description="What the police must do (督办要求)."
+    )
+    report_interval_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="A progress report is due every this many days; a missed one is overdue.",
+    )
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -134,28 +178,36 @@ class SupervisionIn(Input):
 
 
 class ExtendIn(Input):
+    """A later deadline to solve, with the reason."""
+
     solve_deadline: date = Field(description="The new deadline; must be later than the current.")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, description="On the timeline.")
     model_config = ConfigDict(
         json_schema_extra={"example": {"solve_deadline": "2026-12-31", "reason": "嫌疑人外逃"}}
     )
 
 
 class DelistIn(Input):
-    reason: str | None = Field(default=None, max_length=2000)
+    """Why supervision ends (摘牌); the whole body may be left out."""
+
+    reason: str | None = Field(default=None, max_length=2000, description="On the timeline.")
     model_config = ConfigDict(json_schema_extra={"example": {"reason": "案件已侦破"}})
 
 
 class ProgressIn(Input):
-    text: str = Field(min_length=1, max_length=4000)
+    """A progress report (侦办进展) on a supervised case."""
+
+    text: str = Field(min_length=1, max_length=4000, description="What was done since last time.")
     model_config = ConfigDict(
         json_schema_extra={"example": {"text": "已锁定嫌疑人活动轨迹,正在组织抓捕。"}}
     )
 
 
 class ExposeIn(Input):
-    title: str = Field(min_length=1, max_length=100)
-    summary: str = Field(min_length=1, max_length=2000)
+    """What the public board shows: no names, ID numbers or phone numbers."""
+
+    title: str = Field(min_length=1, max_length=100, description="Public; no personal data.")
+    summary: str = Field(min_length=1, max_length=2000, description="Public; no personal data.")
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -167,7 +219,12 @@ class ExposeIn(Input):
 
 
 class WithdrawIn(Input):
-    reason: str | None = Field(default=None, max_length=2000)
+    """Why the case leaves the public board; the whole body may be left out."""
+
+    reason: str | None = Field(default=None, max_length=2000, description="Kept on the case.")
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"reason": "案件进入审判程序,暂停公开曝光。"}}
+    )
 
 
 # ---------------------------------------------------------------------------------------------

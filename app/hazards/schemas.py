@@ -83,9 +83,9 @@ def _check_coordinates(lat: float | None, lng: float | None) -> None:
 class HazardCreate(Input):
     """Register a hazard (登记). Also the row model of the bulk import."""
 
-    campaign_id: OrgId
+    campaign_id: OrgId = Field(description="An `active` campaign.")
     school_id: OrgId = Field(description="The school the hazard belongs to.")
-    scope: HazardScope
+    scope: HazardScope = Field(description="`campus` (校内) or `surroundings` (校园周边).")
     category: HazardCategory
     venue_type: VenueType | None = Field(
         default=None,
@@ -93,14 +93,20 @@ class HazardCreate(Input):
         "`surroundings_venue`); refused on campus.",
     )
     grade: HazardGrade = Field(description="`major` hazards are reported to the office at once.")
-    title: Title
-    description: Description
-    location: Location | None = None
-    lat: Lat | None = None
-    lng: Lng | None = None
-    source: HazardSource
+    title: Title = Field(description="One line, shown in lists.")
+    description: Description = Field(description="What is wrong, where, and the risk.")
+    location: Location | None = Field(default=None, description="Where exactly, in words.")
+    lat: Lat | None = Field(
+        default=None, description="Latitude in decimal degrees; send with `lng`."
+    )
+    lng: Lng | None = Field(
+        default=None, description="Longitude in decimal degrees; send with `lat`."
+    )
+    source: HazardSource = Field(description="How it was found (self-inspection, …).")
     found_on: date = Field(description="Local date the hazard was found; not in the future.")
-    responsible_person: Person | None = None
+    responsible_person: Person | None = Field(
+        default=None, description="Who answers for fixing it (责任人)."
+    )
     responsible_phone: Phone | None = None
 
     @field_validator("found_on")
@@ -165,7 +171,13 @@ class HazardUpdate(Patch):
         return self
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"location": "学府路14号", "responsible_person": "李老师"}}
+        json_schema_extra={
+            "example": {
+                "location": "学府路14号",
+                "responsible_person": "李老师",
+                "responsible_phone": "13800002222",
+            }
+        }
     )
 
 
@@ -200,7 +212,7 @@ class _Deadline(Input):
 class StartInput(_Deadline):
     """Start rectifying (开始整改). A deadline is optional: a date or N working days."""
 
-    comment: Comment | None = None
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
 
     @model_validator(mode="after")
     def _deadline(self) -> "StartInput":
@@ -208,14 +220,16 @@ class StartInput(_Deadline):
         return self
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"deadline_working_days": 5, "comment": "已联系维修"}}
+        json_schema_extra={
+            "example": {"deadline_working_days": 5, "comment": "已联系维修单位,本周内进场。"}
+        }
     )
 
 
 class EscalateInput(Input):
     """The school cannot fix it itself: report it to the office (上报), with the reason."""
 
-    reason: Reason
+    reason: Reason = Field(description="Why the school cannot fix it; the office reads it.")
 
     model_config = ConfigDict(
         json_schema_extra={"example": {"reason": "校门外道路缺少减速带,需城建部门施工。"}}
@@ -226,7 +240,7 @@ class AssignInput(_Deadline):
     """The office orders a department to fix it by a deadline (责成有关部门限期整改)."""
 
     org_id: OrgId = Field(description="The department that must fix the hazard.")
-    comment: Comment | None = None
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
 
     @model_validator(mode="after")
     def _deadline(self) -> "AssignInput":
@@ -235,7 +249,11 @@ class AssignInput(_Deadline):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {"org_id": 7, "deadline_working_days": 10, "comment": "请限期整改"}
+            "example": {
+                "org_id": 7,
+                "deadline_working_days": 10,
+                "comment": "请城建局在10个工作日内完成减速带施工。",
+            }
         }
     )
 
@@ -243,8 +261,12 @@ class AssignInput(_Deadline):
 class SubmitRectificationInput(Input):
     """What was done, with at least one evidence attachment uploaded to this hazard."""
 
-    note: Note
-    attachment_ids: AttachmentIds = Field(min_length=1)
+    note: Note = Field(description="What was done (整改情况).")
+    attachment_ids: AttachmentIds = Field(
+        min_length=1,
+        description="Evidence uploaded first with `parent_type=hazard`, `parent_id` = the "
+        "hazard id.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -256,25 +278,33 @@ class SubmitRectificationInput(Input):
 class VerifyInput(Input):
     """Verification passed: close the hazard (复查合格销号)."""
 
-    comment: Comment | None = None
-    attachment_ids: AttachmentIds = Field(default_factory=list)
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
+    attachment_ids: AttachmentIds = Field(
+        default_factory=list, description="Photos of the re-inspection, uploaded to the hazard."
+    )
 
-    model_config = ConfigDict(json_schema_extra={"example": {"comment": "复查合格"}})
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "现场复查,减速带和警示牌已安装到位,复查合格。"}}
+    )
 
 
 class RejectInput(Input):
     """Verification failed (复查不合格): the responsible org must rectify again."""
 
-    comment: Reason
-    attachment_ids: AttachmentIds = Field(default_factory=list)
+    comment: Reason = Field(description="What is still wrong; the responsible org reads it.")
+    attachment_ids: AttachmentIds = Field(
+        default_factory=list, description="Photos of the re-inspection, uploaded to the hazard."
+    )
 
-    model_config = ConfigDict(json_schema_extra={"example": {"comment": "警示牌未安装到位"}})
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "警示牌未安装到位,请补装后重新提交。"}}
+    )
 
 
 class VoidInput(Input):
     """Not a hazard, or a duplicate (作废). Office only."""
 
-    reason: Reason
+    reason: Reason = Field(description="Why it is not a hazard, or which one it repeats.")
     duplicate_of_id: HazardId | None = Field(
         default=None, description="The hazard this one duplicates; it stays open."
     )
@@ -287,10 +317,10 @@ class VoidInput(Input):
 class SuperviseInput(Input):
     """Put a major hazard under listed supervision (挂牌督办)."""
 
-    notice_no: NoticeNo = Field(description="督办通知书编号")
-    supervising_org_id: OrgId
-    deadline: date
-    comment: Comment | None = None
+    notice_no: NoticeNo = Field(description="Number of the supervision notice (督办通知书编号).")
+    supervising_org_id: OrgId = Field(description="The org that supervises (督办单位).")
+    deadline: date = Field(description="Local date by which it must be fixed; not in the past.")
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
 
     @field_validator("deadline")
     @classmethod
@@ -305,6 +335,7 @@ class SuperviseInput(Input):
                 "notice_no": "区安督〔2026〕3号",
                 "supervising_org_id": 1,
                 "deadline": "2026-12-15",
+                "comment": "重大隐患,挂牌督办,限期整改。",
             }
         }
     )
@@ -313,18 +344,25 @@ class SuperviseInput(Input):
 class DelistInput(Input):
     """Remove listed supervision (摘牌) once the hazard is closed."""
 
-    comment: Comment | None = None
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "隐患已整改销号,经复查合格,予以摘牌。"}}
+    )
 
 
 class ExtensionRequestInput(Input):
     """Ask the office for a later deadline (申请延期)."""
 
-    reason: Reason
-    requested_deadline: date
+    reason: Reason = Field(description="Why the deadline cannot be met.")
+    requested_deadline: date = Field(description="Local date, after the current deadline.")
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {"reason": "材料到货延迟", "requested_deadline": "2026-12-18"}
+            "example": {
+                "reason": "加固钢材到货延迟,施工需顺延3天。",
+                "requested_deadline": "2026-12-18",
+            }
         }
     )
 
@@ -333,9 +371,13 @@ class ExtensionGrantInput(Input):
     """Grant a pending extension: the hazard's deadline becomes the requested date, or
     `deadline` when the office decides on another one."""
 
-    extension_id: Annotated[int, Field(ge=1, le=MAX_ID)]
-    deadline: date | None = None
-    comment: Comment | None = None
+    extension_id: Annotated[int, Field(ge=1, le=MAX_ID)] = Field(
+        description="The pending request (from `GET /hazards/{id}/extensions`)."
+    )
+    deadline: date | None = Field(
+        default=None, description="Another deadline than the one requested (local date)."
+    )
+    comment: Comment | None = Field(default=None, description="Written on the timeline.")
 
     @field_validator("deadline")
     @classmethod
@@ -344,17 +386,23 @@ class ExtensionGrantInput(Input):
             raise ValueError("the deadline cannot be in the past")
         return value
 
-    model_config = ConfigDict(json_schema_extra={"example": {"extension_id": 4}})
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"extension_id": 4, "comment": "同意延期至12月18日。"}}
+    )
 
 
 class ExtensionRefuseInput(Input):
     """Refuse a pending extension, with the reason."""
 
-    extension_id: Annotated[int, Field(ge=1, le=MAX_ID)]
-    comment: Reason
+    extension_id: Annotated[int, Field(ge=1, le=MAX_ID)] = Field(
+        description="The pending request (from `GET /hazards/{id}/extensions`)."
+    )
+    comment: Reason = Field(description="Why it is refused; the deadline stays.")
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"extension_id": 4, "comment": "理由不充分"}}
+        json_schema_extra={
+            "example": {"extension_id": 4, "comment": "延期理由不充分,请按原期限完成整改。"}
+        }
     )
 
 

@@ -18,9 +18,14 @@ OrgId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Org id.")]
 @router.get("", response_model=Page[OrgPublic], responses=problem_responses(401, 422))
 def list_orgs(
     principal: CurrentPrincipal,
-    kind: OrgKind | None = None,
+    kind: Annotated[
+        OrgKind | None, Query(description="Only offices, departments or schools.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
-    supervising_org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    supervising_org_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="Only the schools this org supervises."),
+    ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[OrgPublic]:
@@ -37,7 +42,8 @@ def list_orgs(
 )
 def create_org(principal: AdminUser, body: OrgCreate, response: Response) -> OrgPublic:
     """Create an office, department or school (admin only). A school needs `school_type` and
-    `ownership`; its `supervising_org_id` names the department or town that supervises it."""
+    `ownership`; its `supervising_org_id` names the department or town that supervises it.
+    A name or code already in use is 409. The response carries the new org's `ETag`."""
     org = service.create(principal, body)
     response.headers["ETag"] = etag(org.version)
     return OrgPublic.model_validate(org)
@@ -63,7 +69,9 @@ def update_org(
     response: Response,
     if_match: Annotated[str | None, Header(description="The org's current ETag.")] = None,
 ) -> OrgPublic:
-    """Change an org (admin only). Requires `If-Match`: 428 without it, 412 if stale."""
+    """Change an org (admin only). Only the fields sent change; `name` and `is_active` may be
+    omitted but not sent as null. Requires `If-Match`: 428 without it, 412 if stale. A name
+    or code already in use is 409."""
     org = service.update(principal, org_id, body, if_match)
     response.headers["ETag"] = etag(org.version)
     return OrgPublic.model_validate(org)

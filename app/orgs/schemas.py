@@ -9,20 +9,53 @@ Name = Field(min_length=1, max_length=100)
 
 
 class OrgFields(Input):
-    code: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    code: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Short unique code, e.g. the school's registry number (letters, digits, "
+        "`_ . -`).",
+    )
     address: str | None = Field(default=None, max_length=200)
-    contact_person: str | None = Field(default=None, max_length=50)
-    contact_phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+() -]{3,30}$")
-    school_type: SchoolType | None = None
-    ownership: Ownership | None = None
-    license_status: LicenseStatus | None = None
-    supervising_org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    contact_person: str | None = Field(default=None, max_length=50, description="联系人.")
+    contact_phone: str | None = Field(
+        default=None,
+        max_length=30,
+        pattern=r"^[0-9+() -]{3,30}$",
+        description="Digits, +, -, ( ) and spaces.",
+    )
+    school_type: SchoolType | None = Field(
+        default=None, description="Schools only (required for a new school)."
+    )
+    ownership: Ownership | None = Field(
+        default=None,
+        description="Schools only (required for a new school). `private` schools and kindergartens "
+        "are supervised by a town, street office or the approval group.",
+    )
+    license_status: LicenseStatus | None = Field(
+        default=None,
+        description="Schools only: `licensed`, or where an unlicensed kindergarten stands "
+        "(the crackdown itself runs through `/licences`).",
+    )
+    supervising_org_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Schools only: the department or office that supervises the school (its "
+        "users then see the school's hazards).",
+    )
     student_count: int | None = Field(default=None, ge=0, le=100_000)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lng: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="Latitude in decimal degrees; send with `lng`."
+    )
+    lng: float | None = Field(
+        default=None, ge=-180, le=180, description="Longitude in decimal degrees; send with `lat`."
+    )
 
 
 class OrgCreate(OrgFields):
+    """A new office, department or school."""
+
     name: str = Name
     kind: OrgKind
 
@@ -60,7 +93,21 @@ class OrgUpdate(OrgFields, Patch):
     required_if_sent = frozenset({"name", "is_active"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    is_active: bool | None = None
+    is_active: bool | None = Field(
+        default=None,
+        description="`false` marks the org inactive: it can no longer be given department "
+        "tasks. Nothing is deleted.",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "contact_person": "李校长",
+                "contact_phone": "029-88661234",
+                "student_count": 860,
+            }
+        }
+    )
 
 
 class OrgPublic(BaseModel):

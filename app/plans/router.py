@@ -45,7 +45,6 @@ Office = Annotated[Principal, Depends(require(Role.office))]
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Plan id.")]
 MilestoneId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Milestone id.")]
 IfMatch = Annotated[str | None, Header(max_length=200, description="The plan's current ETag.")]
-IdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def _one(plan: PlanPublic, response: Response) -> PlanPublic:
@@ -56,14 +55,23 @@ def _one(plan: PlanPublic, response: Response) -> PlanPublic:
 @router.get("", response_model=Page[PlanSummary], responses=problem_responses(401, 403, 422))
 def list_plans(
     principal: Reader,
-    campaign_id: IdQuery = None,
-    owner_org_id: IdQuery = None,
-    status: PlanStatus | None = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's plans.")
+    ] = None,
+    owner_org_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only plans owned by this org.")
+    ] = None,
+    status: Annotated[
+        PlanStatus | None,
+        Query(description="`draft`, `submitted`, `approved`, `returned` or `completed`."),
+    ] = None,
     overdue: Annotated[
         bool | None,
         Query(description="true: deadline passed and not completed; false: the others."),
     ] = None,
-    hazard_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    hazard_id: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Only plans covering this hazard.")
+    ] = None,
     sort: Annotated[
         str,
         Query(
@@ -166,7 +174,8 @@ def approve_plan(
     body: Annotated[ReviewComment | None, Body()] = None,
     if_match: IfMatch = None,
 ) -> PlanPublic:
-    """`submitted` → `approved` (office only); the comment is optional."""
+    """`submitted` → `approved` (office only). The body, and its `comment`, may be left out.
+    Once approved the owner reports progress and ticks milestones; `complete` ends it."""
     comment = body.comment if body else None
     return _one(
         service.transition(principal, plan_id, "approve", comment=comment, if_match=if_match),
@@ -210,6 +219,7 @@ def complete_plan(
 
 @router.post(
     "/{plan_id}/progress",
+    summary="Add Plan Progress",
     response_model=ProgressOut,
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
@@ -217,13 +227,15 @@ def complete_plan(
 def add_progress(
     principal: Owner, plan_id: PlanId, body: ProgressCreate, if_match: IfMatch = None
 ) -> ProgressOut:
-    """Report progress on an `approved` plan (owner only): text, overall percent, and
-    attachments uploaded beforehand to this plan (`parent_type=plan`)."""
+    """Report progress (整改进展) on an `approved` plan (owner only): text, overall percent,
+    and attachments uploaded beforehand to this plan (`parent_type=plan`). The percent
+    becomes the plan's `progress_percent`."""
     return service.add_progress(principal, plan_id, body, if_match)
 
 
 @router.get(
     "/{plan_id}/progress",
+    summary="List Plan Progress",
     response_model=Page[ProgressOut],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -233,13 +245,15 @@ def list_progress(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[ProgressOut]:
-    """The plan's progress reports, newest first."""
+    """The plan's progress reports, newest first, with their attachment ids (404 if you may
+    not see the plan)."""
     items, next_cursor = service.list_progress(principal, plan_id, cursor=cursor, limit=limit)
     return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(
     "/{plan_id}/events",
+    summary="List Plan Events",
     response_model=Page[PlanEventOut],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -249,7 +263,8 @@ def list_events(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[PlanEventOut]:
-    """The plan's timeline, oldest first: who did what, when, from which status to which."""
+    """The plan's timeline, oldest first: who did what, when, from which status to which, and
+    the review comments (404 if you may not see the plan)."""
     items, next_cursor = service.list_events(principal, plan_id, cursor=cursor, limit=limit)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -268,7 +283,8 @@ def tick_milestone(
     if_match: IfMatch = None,
 ) -> PlanPublic:
     """Tick a timetable milestone off on an `approved` plan (owner only). `done_on` defaults
-    to today and may not be in the future; a milestone already done is a 409."""
+    to today and may not be in the future; the body may be left out. A milestone already
+    done is a 409."""
     done_on = body.done_on if body else None
     return _one(
         service.tick_milestone(principal, plan_id, milestone_id, done_on, if_match), response

@@ -65,9 +65,13 @@ class ReadinessItem(LabeledEnum):
 
 
 class MilestoneIn(Input):
+    """One line of the timetable (时间表)."""
+
     title: str = Field(min_length=1, max_length=200)
-    due_on: date
-    done_on: date | None = None
+    due_on: date = Field(description="Local date.")
+    done_on: date | None = Field(
+        default=None, description="Local date it was done; usually ticked later with `done`."
+    )
 
 
 class _Content(Input):
@@ -79,7 +83,9 @@ class _Content(Input):
     methods_and_measures: str | None = Field(
         default=None, max_length=8000, description="方法和措施 Methods and measures."
     )
-    funds_amount: MoneyIn | None = None
+    funds_amount: MoneyIn | None = Field(
+        default=None, description='经费 Amount in CNY (元), e.g. "12345.60"; at most 2 decimals.'
+    )
     funds_source: str | None = Field(
         default=None, max_length=500, description="经费来源 Where the money comes from."
     )
@@ -134,20 +140,22 @@ _EXAMPLE: dict[str, Any] = {
 class PlanCreate(_Content):
     """A new plan, saved as a draft. The owner is the caller's org; the office names one."""
 
-    campaign_id: int = Field(ge=1, le=MAX_ORG_ID)
+    campaign_id: int = Field(ge=1, le=MAX_ORG_ID, description="An `active` campaign.")
     owner_org_id: int | None = Field(
         default=None,
         ge=1,
         le=MAX_ORG_ID,
         description="Office only: the school or department that owns the plan.",
     )
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, description="Shown in lists.")
     hazard_ids: list[HazardId] = Field(
         min_length=1,
         max_length=100,
         description="Hazards the plan covers: the owner's, same campaign, still open.",
     )
-    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+    milestones: list[MilestoneIn] = Field(
+        default_factory=list, max_length=50, description="The timetable (时间表), in order."
+    )
 
     model_config = ConfigDict(json_schema_extra={"example": _EXAMPLE})
 
@@ -163,8 +171,12 @@ class PlanUpdate(_Content, Patch):
     required_if_sent = frozenset({"title", "hazard_ids", "milestones"})
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    hazard_ids: list[HazardId] | None = Field(default=None, min_length=1, max_length=100)
-    milestones: list[MilestoneIn] | None = Field(default=None, max_length=50)
+    hazard_ids: list[HazardId] | None = Field(
+        default=None, min_length=1, max_length=100, description="Replaces the covered hazards."
+    )
+    milestones: list[MilestoneIn] | None = Field(
+        default=None, max_length=50, description="Replaces the whole timetable."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={"example": {"funds_amount": "200000.00", "deadline": "2026-12-18"}}
@@ -177,7 +189,15 @@ class PlanUpdate(_Content, Patch):
 
 
 class ReviewComment(Input):
-    comment: str | None = Field(default=None, max_length=2000)
+    """The office's optional comment on approving; the whole body may be left out."""
+
+    comment: str | None = Field(
+        default=None, max_length=2000, description="Shown to the owner on the plan."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"comment": "方案可行,同意实施,请按时间表推进。"}}
+    )
 
 
 class ReturnComment(Input):
@@ -191,7 +211,9 @@ class ReturnComment(Input):
 
 
 class ProgressCreate(Input):
-    text: str = Field(min_length=1, max_length=4000)
+    """A progress report (整改进展) on an approved plan."""
+
+    text: str = Field(min_length=1, max_length=4000, description="What was done since last time.")
     percent: int = Field(ge=0, le=100, description="How far along the whole plan is, 0–100.")
     attachment_ids: list[AttachmentId] = Field(
         default_factory=list,
@@ -207,7 +229,11 @@ class ProgressCreate(Input):
 
 
 class MilestoneDone(Input):
+    """When the milestone was done; the whole body may be left out (today)."""
+
     done_on: date | None = Field(default=None, description="Defaults to today; not in the future.")
+
+    model_config = ConfigDict(json_schema_extra={"example": {"done_on": "2026-11-27"}})
 
 
 class HazardBrief(BaseModel):

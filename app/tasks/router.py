@@ -29,7 +29,6 @@ ReportId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Report id.")]
 IfMatch = Annotated[str | None, Header(description="The object's current ETag.")]
 TaskReader = Annotated[Principal, Depends(require_scope("tasks:read"))]
 DepartmentUser = Annotated[Principal, Depends(require(Role.department))]
-OrgFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def _task(task: TaskPublic, response: Response) -> TaskPublic:
@@ -46,8 +45,13 @@ def _report(report: object, response: Response) -> ReportPublic:
 @router.get("", response_model=Page[TaskPublic], responses=problem_responses(401, 403, 422))
 def list_tasks(
     principal: TaskReader,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    key_task_type: KeyTaskType | None = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's tasks.")
+    ] = None,
+    key_task_type: Annotated[
+        KeyTaskType | None,
+        Query(description="One of the key tasks, e.g. `surroundings_cleanup` (周边环境整治)."),
+    ] = None,
     org_id: Annotated[
         int | None,
         Query(ge=1, le=2**31 - 1, description="Tasks in which this org has an assignment."),
@@ -153,8 +157,12 @@ def start_assignment(
 def list_reports(
     principal: TaskReader,
     task_id: TaskId,
-    org_id: OrgFilter = None,
-    status: ReportStatus | None = None,
+    org_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this org's reports.")
+    ] = None,
+    status: Annotated[
+        ReportStatus | None, Query(description="`submitted`, `accepted` or `returned`.")
+    ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[ReportPublic]:
@@ -196,7 +204,8 @@ def accept_report(
     if_match: IfMatch = None,
 ) -> ReportPublic:
     """Accept a submitted report (office only): the report and its assignment become
-    `accepted`."""
+    `accepted`. The body, and its `comment`, may be left out. Optional `If-Match` with the
+    report's ETag; a report not `submitted` is 409."""
     comment = body.comment if body else None
     return _report(
         service.review(principal, task_id, report_id, "accept", comment, if_match), response

@@ -21,13 +21,23 @@ def _distinct_participants(lead: int | None, participants: list[int] | None) -> 
 
 
 class TaskCreate(Input):
+    """A task for departments (部门任务): one lead org and any participants."""
+
     campaign_id: int = Field(ge=1, le=2**31 - 1)
     title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=8000)
-    key_task_type: KeyTaskType
-    lead_org_id: OrgId
-    participant_org_ids: list[OrgId] = Field(default_factory=list, max_length=50)
-    due_on: date
+    description: str | None = Field(
+        default=None, max_length=8000, description="What the departments must do."
+    )
+    key_task_type: KeyTaskType = Field(
+        description="Which key task it is; decides the figures its reports carry."
+    )
+    lead_org_id: OrgId = Field(description="The lead department (牵头单位).")
+    participant_org_ids: list[OrgId] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Participating departments (参加单位), each once, not the lead.",
+    )
+    due_on: date = Field(description="Local date the written reports are due.")
 
     @model_validator(mode="after")
     def _orgs(self) -> "TaskCreate":
@@ -57,15 +67,19 @@ class TaskUpdate(Patch):
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=8000)
-    due_on: date | None = None
-    participant_org_ids: list[OrgId] | None = Field(default=None, max_length=50)
+    due_on: date | None = Field(default=None, description="Local date the reports are due.")
+    participant_org_ids: list[OrgId] | None = Field(
+        default=None, max_length=50, description="Replaces the participants."
+    )
 
     @model_validator(mode="after")
     def _orgs(self) -> "TaskUpdate":
         _distinct_participants(None, self.participant_org_ids)
         return self
 
-    model_config = ConfigDict(json_schema_extra={"example": {"due_on": "2026-12-12"}})
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"due_on": "2026-12-12", "participant_org_ids": [3, 4, 5, 6]}}
+    )
 
 
 class AssignmentPublic(BaseModel):
@@ -107,7 +121,9 @@ class TaskPublic(BaseModel):
 
 
 class ReportCreate(Input):
-    text: str = Field(min_length=1, max_length=20000)
+    """Your org's written report (书面报告) on its assignment."""
+
+    text: str = Field(min_length=1, max_length=20000, description="The report itself.")
     figures: dict[Annotated[str, Field(max_length=40)], Figure] = Field(
         default_factory=dict,
         max_length=20,
@@ -143,12 +159,18 @@ class ReportCreate(Input):
 
 
 class ReviewAccept(Input):
-    comment: str | None = Field(default=None, max_length=2000)
+    """The office's optional comment on accepting; the whole body may be left out."""
+
+    comment: str | None = Field(
+        default=None, max_length=2000, description="Shown to the reporting org."
+    )
 
     model_config = ConfigDict(json_schema_extra={"example": {"comment": "报告内容完整。"}})
 
 
 class ReviewReturn(Input):
+    """Why the report goes back; the org then submits a new one."""
+
     comment: str = Field(min_length=1, max_length=2000, description="Why it is returned.")
 
     model_config = ConfigDict(

@@ -24,13 +24,16 @@ def _one(user: object, response: Response) -> UserPublic:
 @router.get("", response_model=Page[UserPublic], responses=problem_responses(401, 403, 422))
 def list_users(
     principal: AdminUser,
-    org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    role: Role | None = None,
+    org_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only the users of this org.")
+    ] = None,
+    role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
     q: Annotated[str | None, Query(max_length=50, description="Part of username or name.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[UserPublic]:
-    """Users (admin only), filtered by org, role or name."""
+    """Users (admin only), filtered by org, role or name. Disabled users are listed too
+    (`is_active: false`). Passwords are never returned."""
     rows, next_cursor = service.list_users(
         org_id=org_id, role=role, q=q, cursor=cursor, limit=limit
     )
@@ -51,7 +54,7 @@ def create_user(principal: AdminUser, body: UserCreate, response: Response) -> U
     "/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 422)
 )
 def get_user(principal: AdminUser, user_id: UserId, response: Response) -> UserPublic:
-    """One user (admin only)."""
+    """One user (admin only), with an `ETag` to send back on `PATCH`."""
     return _one(service.get(user_id), response)
 
 
@@ -78,7 +81,9 @@ def update_user(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def disable_user(principal: AdminUser, user_id: UserId, response: Response) -> UserPublic:
-    """Disable a user: every token they hold stops working at once."""
+    """Disable a user (admin only): they cannot log in and every token they hold stops
+    working at once. Nothing they did is deleted; `enable` undoes it. Disabling yourself is
+    409."""
     return _one(service.set_active(principal, user_id, False), response)
 
 
@@ -86,7 +91,7 @@ def disable_user(principal: AdminUser, user_id: UserId, response: Response) -> U
     "/{user_id}/enable", response_model=UserPublic, responses=problem_responses(401, 403, 404, 422)
 )
 def enable_user(principal: AdminUser, user_id: UserId, response: Response) -> UserPublic:
-    """Enable a disabled user."""
+    """Enable a disabled user (admin only): they can log in again with their password."""
     return _one(service.set_active(principal, user_id, True), response)
 
 

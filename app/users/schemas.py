@@ -7,11 +7,20 @@ from app.users.models import Capability, Role
 
 Username = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
 Password = Field(min_length=10, max_length=200, description="At least 10 characters.")
-Phone = Field(default=None, max_length=30, pattern=r"^[0-9+() -]{3,30}$")
+Phone = Field(
+    default=None,
+    max_length=30,
+    pattern=r"^[0-9+() -]{3,30}$",
+    description="Digits, +, -, ( ) and spaces.",
+)
 
 
 class _Caps(Input):
-    capabilities: list[Capability] | None = None
+    capabilities: list[Capability] | None = Field(
+        default=None,
+        description="Extra powers on top of the role: `cases` (police case handling), "
+        "`oversight` (监察/政法委: read everything), `inspector` (inspection group).",
+    )
 
     @field_validator("capabilities")
     @classmethod
@@ -20,11 +29,13 @@ class _Caps(Input):
 
 
 class UserCreate(_Caps):
+    """A new login for a person. `role` must fit the org's kind."""
+
     username: str = Username
-    full_name: str = Field(min_length=1, max_length=50)
+    full_name: str = Field(min_length=1, max_length=50, description="Real name (姓名).")
     phone: str | None = Phone
-    org_id: int = Field(ge=1, le=2**31 - 1)
-    role: Role
+    org_id: int = Field(ge=1, le=2**31 - 1, description="The org the user works for.")
+    role: Role = Field(description="`school`, `department`, `office` or `admin`.")
     password: str = Password
 
     model_config = ConfigDict(
@@ -49,12 +60,24 @@ class UserUpdate(_Caps, Patch):
 
     full_name: str | None = Field(default=None, min_length=1, max_length=50)
     phone: str | None = Phone
-    org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    role: Role | None = None
+    org_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Moving the user revokes their tokens."
+    )
+    role: Role | None = Field(default=None, description="Changing it revokes their tokens.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"phone": "13900001111", "capabilities": ["inspector"]}}
+    )
 
 
 class PasswordReset(Input):
+    """A new password the administrator hands over; the user should change it at once."""
+
     new_password: str = Password
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"new_password": "temporary-password-2026"}}
+    )
 
 
 class UserPublic(BaseModel):
