@@ -24,9 +24,19 @@ OrgUser = Annotated[Principal, Depends(require(Role.office, Role.department, Rol
 def list_alerts(
     principal: OrgUser,
     request: Request,
-    stage: AlertStage | None = None,
-    kind: AlertKind | None = None,
-    campaign_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    stage: Annotated[
+        AlertStage | None,
+        Query(description="`due_soon`, `due_today`, `overdue` or `escalated` (office only)."),
+    ] = None,
+    kind: Annotated[
+        AlertKind | None,
+        Query(
+            description="`hazard`, `plan`, `task_assignment`, `case_supervision` or `case_report`."
+        ),
+    ] = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's items.")
+    ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Response:

@@ -27,17 +27,30 @@ class AuditEntry(BaseModel):
     changes: dict[str, object]
 
 
-@router.get("", response_model=Page[AuditEntry], responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    summary="List Audit Log",
+    response_model=Page[AuditEntry],
+    responses=problem_responses(401, 403, 422),
+)
 def list_audit(
     principal: CurrentPrincipal,
-    object_type: Annotated[str | None, Query(max_length=40)] = None,
-    object_id: Annotated[str | None, Query(max_length=40)] = None,
+    object_type: Annotated[
+        str | None, Query(max_length=40, description="e.g. `hazard`, `plan`, `user`.")
+    ] = None,
+    object_id: Annotated[
+        str | None, Query(max_length=40, description="With `object_type`: one object's rows.")
+    ] = None,
     actor: Annotated[str | None, Query(max_length=40, description="e.g. `user:12`")] = None,
     action: Annotated[
         str | None, Query(max_length=60, description="e.g. `hazard.escalate`")
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[
+        datetime | None, Query(description="At or after this time (ISO 8601 with offset).")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="Before this time (ISO 8601 with offset).")
+    ] = None,
     cursor: Annotated[
         int | None, Query(ge=1, le=2**62, description="`next_cursor` of the previous page.")
     ] = None,

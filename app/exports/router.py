@@ -25,25 +25,40 @@ from app.users.models import Role
 
 router = APIRouter(tags=["register export and import"])
 
-OrgIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
-
 
 def register_filter(
-    campaign_id: OrgIdQuery = None,
-    school_id: OrgIdQuery = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's hazards.")
+    ] = None,
+    school_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this school's hazards.")
+    ] = None,
     status: Annotated[
         list[HazardStatus] | None, Query(max_length=7, description="Repeat for several.")
     ] = None,
-    category: HazardCategory | None = None,
-    grade: HazardGrade | None = None,
-    scope: HazardScope | None = None,
-    responsible_org_id: OrgIdQuery = None,
+    category: Annotated[
+        HazardCategory | None, Query(description="e.g. `fire` (消防), `traffic` (交通).")
+    ] = None,
+    grade: Annotated[
+        HazardGrade | None, Query(description="`general` (一般) or `major` (重大).")
+    ] = None,
+    scope: Annotated[
+        HazardScope | None, Query(description="`campus` (校内) or `surroundings` (周边).")
+    ] = None,
+    responsible_org_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="Only hazards this org must fix."),
+    ] = None,
     overdue: Annotated[
         bool | None, Query(description="Deadline passed and still open (derived).")
     ] = None,
     supervised: Annotated[bool | None, Query(description="Under listed supervision.")] = None,
-    found_from: date | None = None,
-    found_to: date | None = None,
+    found_from: Annotated[
+        date | None, Query(description="Found on or after this local date.")
+    ] = None,
+    found_to: Annotated[
+        date | None, Query(description="Found on or before this local date.")
+    ] = None,
     reported_from: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
     reported_to: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
     q: Annotated[
@@ -80,6 +95,7 @@ RegisterFilter = Annotated[HazardFilter, Depends(register_filter)]
 
 @router.get(
     "/exports/hazards.xlsx",
+    summary="Export Hazard Register (xlsx)",
     response_class=StreamingResponse,
     responses={
         200: {"description": "The register as a workbook.", "content": {service.XLSX_TYPE: {}}},
@@ -109,6 +125,7 @@ def export_hazards_xlsx(principal: CurrentPrincipal, flt: RegisterFilter) -> Str
 
 @router.get(
     "/exports/hazards.csv",
+    summary="Export Hazard Register (CSV)",
     response_class=StreamingResponse,
     responses={
         200: {"description": "The register as CSV.", "content": {"text/csv": {}}},
@@ -157,6 +174,7 @@ Importer = Annotated[Principal, Depends(require(Role.school, Role.office))]
 
 @router.post(
     "/imports/hazards",
+    summary="Import Hazard Register",
     response_model=ImportResultPublic,
     status_code=201,
     responses={
@@ -220,6 +238,7 @@ def import_hazards(
 
 @router.get(
     "/imports/hazards/template.xlsx",
+    summary="Download Import Template",
     response_class=Response,
     responses={
         200: {"description": "The import template.", "content": {service.XLSX_TYPE: {}}},
@@ -227,8 +246,9 @@ def import_hazards(
     },
 )
 def import_template(principal: Importer) -> Response:
-    """The import template: the writable columns with drop-downs for the coded ones, and a
-    second sheet 填写说明 explaining each column and its allowed values."""
+    """The import template (隐患导入模板.xlsx) for `POST /imports/hazards`: the writable
+    columns with drop-downs for the coded ones, and a second sheet 填写说明 explaining each
+    column and its allowed values. Schools and the office only (403 otherwise)."""
     return Response(
         template_bytes(),
         media_type=service.XLSX_TYPE,

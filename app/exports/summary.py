@@ -309,6 +309,7 @@ def _supervised_cases(session: Any, campaign_id: int) -> list[list[Any]]:
 
 @router.get(
     "/summary.xlsx",
+    summary="Export District Summary (xlsx)",
     response_class=Response,
     responses={
         200: {"content": {XLSX: {}}, "description": "The workbook."},
@@ -317,8 +318,10 @@ def _supervised_cases(session: Any, campaign_id: int) -> list[list[Any]]:
 )
 def summary_workbook(
     principal: SummaryReader,
-    campaign_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
-    as_of: Annotated[date | None, Query(description="Local date; today by default.")] = None,
+    campaign_id: Annotated[int, Query(ge=1, le=2**31 - 1, description="The campaign (required).")],
+    as_of: Annotated[
+        date | None, Query(description="Local date, not in the future; today by default.")
+    ] = None,
 ) -> Response:
     """The district summary report (汇总上报) as xlsx (office and oversight users): 总览,
     学校统计, 部门统计, 逾期隐患, 挂牌督办 and 整改进度 with a line chart. Counts the hazards

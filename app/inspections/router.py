@@ -17,7 +17,6 @@ router = APIRouter(prefix="/inspections", tags=["inspections"])
 
 InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Inspection id.")]
 IfMatch = Annotated[str | None, Header(description="The inspection's current ETag.")]
-IdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 # Inspections belong to the hazard register: systems read them with the hazards scope.
 Reader = Annotated[Principal, Depends(require_scope("hazards:read"))]
 Recorder = Annotated[Principal, Depends(require(Role.school, Role.department, Role.office))]
@@ -31,10 +30,20 @@ def _one(inspection: InspectionPublic, response: Response) -> InspectionPublic:
 @router.get("", response_model=Page[InspectionPublic], responses=problem_responses(401, 403, 422))
 def list_inspections(
     principal: Reader,
-    campaign_id: IdQuery = None,
-    school_id: IdQuery = None,
-    kind: InspectionKind | None = None,
-    result: InspectionResult | None = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only this campaign's inspections.")
+    ] = None,
+    school_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only inspections of this school.")
+    ] = None,
+    kind: Annotated[
+        InspectionKind | None,
+        Query(description="`self_inspection`, `inspection_group` or `oversight`."),
+    ] = None,
+    result: Annotated[
+        InspectionResult | None,
+        Query(description="`passed`, `issues_found` or `serious_issues`."),
+    ] = None,
     inspected_from: Annotated[date | None, Query(description="On or after this date.")] = None,
     inspected_to: Annotated[date | None, Query(description="On or before this date.")] = None,
     sort: Annotated[
@@ -94,6 +103,7 @@ def get_inspection(
 
 @router.post(
     "/{inspection_id}/hazards",
+    summary="Link Hazards To Inspection",
     response_model=InspectionPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

@@ -8,17 +8,19 @@ from app.inspections.models import InspectionKind, InspectionResult
 
 
 class InspectionCreate(Input):
+    """An inspection (检查/督查) of one school on one day."""
+
     campaign_id: int = Field(ge=1, le=2**31 - 1)
     kind: InspectionKind = Field(
         description="`self_inspection`: a school of itself; `inspection_group`: an inspector "
         "(any school) or a department at a school it supervises; `oversight`: an oversight "
         "(监察) user checking whether measures were carried out."
     )
-    school_id: int = Field(ge=1, le=2**31 - 1)
+    school_id: int = Field(ge=1, le=2**31 - 1, description="The school inspected.")
     inspected_on: date = Field(description="Local date of the inspection; not in the future.")
     inspectors: str = Field(min_length=1, max_length=500, description="Names of the inspectors.")
-    findings: str = Field(min_length=1, max_length=8000)
-    result: InspectionResult
+    findings: str = Field(min_length=1, max_length=8000, description="What was found (检查情况).")
+    result: InspectionResult = Field(description="`passed`, `issues_found` or `serious_issues`.")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -36,6 +38,8 @@ class InspectionCreate(Input):
 
 
 class HazardLinks(Input):
+    """Hazards registered from the inspection, to link to it."""
+
     hazard_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
         min_length=1, max_length=100, description="Hazards registered from this inspection."
     )

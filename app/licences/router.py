@@ -34,11 +34,17 @@ def _one(licence: LicencePublic, response: Response) -> LicencePublic:
 @router.get("", response_model=Page[LicencePublic], responses=problem_responses(401, 403, 422))
 def list_licences(
     principal: Staff,
-    status: LicenseStatus | None = None,
+    status: Annotated[
+        LicenseStatus | None,
+        Query(description="`discovered`, `investigated`, `ordered_closed` or `closed` (取缔)."),
+    ] = None,
     reopened: Annotated[
         bool | None, Query(description="true: caught operating again after closure.")
     ] = None,
-    supervising_org_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    supervising_org_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="Only those this department drives."),
+    ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LicencePublic]:
@@ -75,7 +81,8 @@ def discover_kindergarten(
     "/{school_id}", response_model=LicencePublic, responses=problem_responses(401, 403, 404, 422)
 )
 def get_licence(principal: Staff, school_id: SchoolId, response: Response) -> LicencePublic:
-    """One unlicensed kindergarten's file (404 if you may not see it)."""
+    """One unlicensed kindergarten's file: status, cycle, whether it reopened, and its last
+    step (404 if you may not see it)."""
     return _one(service.get(principal, school_id), response)
 
 
@@ -90,7 +97,8 @@ def list_licence_actions(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LicenceActionPublic]:
-    """Every step of the crackdown, oldest first, across all cycles."""
+    """Every step of the crackdown, oldest first, across all cycles: who, when, from and to
+    which status, note and attachment ids."""
     rows, next_cursor = service.list_actions(principal, school_id, cursor=cursor, limit=limit)
     return Page(
         items=[LicenceActionPublic.model_validate(a) for a in rows], next_cursor=next_cursor
@@ -105,7 +113,10 @@ def list_licence_actions(
 def take_licence_step(
     principal: Staff,
     school_id: SchoolId,
-    action: LicenceStep,
+    action: Annotated[
+        LicenceStep,
+        Path(description="`investigate`, `order-closure`, `close` or `reinspect`."),
+    ],
     body: LicenceStepIn,
     response: Response,
     if_match: IfMatch = None,

@@ -22,13 +22,26 @@ class LicenceStep(LabeledEnum):
 
 
 class LicenceDiscover(Input):
+    """A newly found unlicensed kindergarten (无证幼儿园)."""
+
     name: str = Field(min_length=1, max_length=100, description="The kindergarten's name.")
     address: str | None = Field(default=None, max_length=200)
     contact_person: str | None = Field(default=None, max_length=50)
-    contact_phone: str | None = Field(default=None, max_length=30, pattern=r"^[0-9+() -]{3,30}$")
-    student_count: int | None = Field(default=None, ge=0, le=100_000)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lng: float | None = Field(default=None, ge=-180, le=180)
+    contact_phone: str | None = Field(
+        default=None,
+        max_length=30,
+        pattern=r"^[0-9+() -]{3,30}$",
+        description="Digits, +, -, ( ) and spaces.",
+    )
+    student_count: int | None = Field(
+        default=None, ge=0, le=100_000, description="Children found enrolled."
+    )
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="Latitude in decimal degrees; send with `lng`."
+    )
+    lng: float | None = Field(
+        default=None, ge=-180, le=180, description="Longitude in decimal degrees; send with `lat`."
+    )
     supervising_org_id: int | None = Field(
         default=None,
         ge=1,
@@ -37,7 +50,9 @@ class LicenceDiscover(Input):
         "a department records discoveries for itself and may omit it.",
     )
     discovered_on: date = Field(description="Local date it was found; not in the future.")
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(
+        default=None, max_length=2000, description="How it was found, what was seen."
+    )
 
     @model_validator(mode="after")
     def _coordinates(self) -> "LicenceDiscover":
@@ -60,8 +75,10 @@ class LicenceDiscover(Input):
 
 
 class LicenceStepIn(Input):
+    """One step of the crackdown on an unlicensed kindergarten."""
+
     acted_on: date = Field(description="Local date of the step; not in the future.")
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, description="On the file's history.")
     attachment_ids: list[AttachmentId] = Field(
         default_factory=list,
         max_length=20,
@@ -82,7 +99,7 @@ class LicenceStepIn(Input):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "acted_on": "2026-12-01",
+                "acted_on": "2026-11-27",
                 "note": "已下达责令停办通知书。",
                 "attachment_ids": [],
             }

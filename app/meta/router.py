@@ -12,7 +12,7 @@ class EnumLabel(BaseModel):
     en: str
 
 
-@router.get("/enums", response_model=dict[str, list[EnumLabel]])
+@router.get("/enums", summary="List Enum Labels", response_model=dict[str, list[EnumLabel]])
 def list_enums() -> dict[str, list[EnumLabel]]:
     """Every code the API uses, with its zh-CN and en labels, keyed by enum name
     (`hazard_status`, `hazard_category`, …). Frontends render labels from here instead of

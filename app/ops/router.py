@@ -30,13 +30,18 @@ class Readiness(BaseModel):
     expected: str | None
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", summary="Liveness Probe", response_model=Health)
 async def health() -> Response:
     """The process is up. Touches no database: a load balancer's liveness probe."""
     return json_response({"status": "ok"})
 
 
-@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/ready",
+    summary="Readiness Probe",
+    response_model=Readiness,
+    responses={503: {"model": Readiness}},
+)
 async def ready() -> Response:
     """Ready for traffic: the database answers and its schema is at the newest migration.
 
@@ -57,7 +62,7 @@ def _collect() -> bytes:
     return generate_latest(registry)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", summary="Prometheus Metrics", response_class=Response)
 async def metrics() -> Response:
     """Prometheus metrics: request rate, errors and latency by route template
     (`http_requests_total`, `http_request_duration_seconds`). With several workers set

@@ -9,7 +9,12 @@ from app.public.schemas import PublicExposure
 router = APIRouter(prefix="/public", tags=["public"])
 
 
-@router.get("/exposures", response_model=Page[PublicExposure], responses=problem_responses(422))
+@router.get(
+    "/exposures",
+    summary="List Public Exposures",
+    response_model=Page[PublicExposure],
+    responses=problem_responses(422),
+)
 def list_exposures(
     request: Request, cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
 ) -> Page[PublicExposure]:

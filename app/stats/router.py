@@ -64,10 +64,12 @@ class Interval(StrEnum):
     week = "week"
 
 
+IntervalQuery = Annotated[Interval, Query(description="`day` or `week` (weeks start on Monday).")]
+
 ERRORS = problem_responses(401, 403, 404, 422)
 
 
-@router.get("/overview", response_model=Overview, responses=ERRORS)
+@router.get("/overview", summary="Campaign Overview", response_model=Overview, responses=ERRORS)
 def overview(
     principal: Reader,
     campaign_id: CampaignQuery,
@@ -91,7 +93,9 @@ def overview(
     return json_response(data)
 
 
-@router.get("/schools", response_model=Page[SchoolRow], responses=ERRORS)
+@router.get(
+    "/schools", summary="Statistics Per School", response_model=Page[SchoolRow], responses=ERRORS
+)
 def schools(
     principal: Reader,
     campaign_id: CampaignQuery,
@@ -113,7 +117,12 @@ def schools(
     return json_response(Page(items=items, next_cursor=next_cursor))
 
 
-@router.get("/departments", response_model=Page[DepartmentRow], responses=ERRORS)
+@router.get(
+    "/departments",
+    summary="Statistics Per Department",
+    response_model=Page[DepartmentRow],
+    responses=ERRORS,
+)
 def departments(
     principal: DepartmentReader,
     campaign_id: CampaignQuery,
@@ -138,11 +147,11 @@ def departments(
     return json_response(Page(items=items, next_cursor=next_cursor))
 
 
-@router.get("/timeseries", response_model=TimeSeries, responses=ERRORS)
+@router.get("/timeseries", summary="Hazards Over Time", response_model=TimeSeries, responses=ERRORS)
 def timeseries(
     principal: Reader,
     campaign_id: CampaignQuery,
-    interval: Interval = Interval.day,
+    interval: IntervalQuery = Interval.day,
     from_: FromQuery = None,
     to: ToQuery = None,
 ) -> Response:
@@ -156,6 +165,7 @@ def timeseries(
 
 @router.get(
     "/progress.png",
+    summary="Progress Chart (PNG)",
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}}, "description": "PNG chart."},
@@ -165,7 +175,7 @@ def timeseries(
 def progress_png(
     principal: Reader,
     campaign_id: CampaignQuery,
-    interval: Interval = Interval.day,
+    interval: IntervalQuery = Interval.day,
     from_: FromQuery = None,
     to: ToQuery = None,
 ) -> Response:
