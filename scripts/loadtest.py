@@ -203,7 +203,9 @@ def world_of(base: str, office_token: str) -> dict[str, Any]:
     h = {"Authorization": f"Bearer {office_token}"}
     orgs = httpx.get(f"{base}{API}/orgs?kind=school&limit=100", headers=h, timeout=30).json()
     by_name = {o["name"]: o["id"] for o in orgs["items"]}
-    campaigns = httpx.get(f"{base}{API}/campaigns", headers=h, timeout=30).json()["items"]
+    campaigns = httpx.get(f"{base}{API}/campaigns?status=active", headers=h, timeout=30).json()[
+        "items"
+    ]
     spec = httpx.get(f"{base}/openapi.json", timeout=30).json()
     return {
         "school1_org": by_name["城关第一小学"],
