@@ -10,7 +10,7 @@ PORT ?= 8000
 export DATABASE_URL ?= sqlite:///./var/campus_safety.db
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format lock bench loadtest crashtest clean openapi vendor-docs
+.PHONY: run test lint format lock bench loadtest crashtest clean openapi vendor-docs fuzz check-docker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,30 @@ vendor-docs:
 	cp var/vendor/package/bundles/{redoc.standalone.js,redoc.standalone.js.LICENSE.txt} app/static/redoc/
 	cp var/vendor/package/LICENSE app/static/redoc/
 	rm -rf var/vendor
+
+# ---- Robustness (docs/production.md). Every run is bounded and talks to 127.0.0.1 only.
+# A PostgreSQL *server*: the scripts create and drop a scratch database on it.
+PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
+FUZZ_EXAMPLES ?= 25
+FUZZ_SECONDS ?= 180
+LOAD_CLIENTS ?= 50
+LOAD_SECONDS ?= 60
+LOAD_WORKERS ?= 2
+
+# Schemathesis as school, department, office and admin; SQLite unless FUZZ_DATABASE_URL is set.
+fuzz: $(VENV)/.dev
+	$(BIN)/python scripts/fuzz.py --max-examples $(FUZZ_EXAMPLES) --max-time $(FUZZ_SECONDS) \
+		$(if $(FUZZ_DATABASE_URL),--database-url $(FUZZ_DATABASE_URL),)
+
+# 50 clients x 60 s of reads, creates and transitions; SQLite unless LOAD_DATABASE_URL is set.
+loadtest: $(VENV)/.dev
+	$(BIN)/python scripts/loadtest.py --clients $(LOAD_CLIENTS) --seconds $(LOAD_SECONDS) \
+		--workers $(LOAD_WORKERS) $(if $(LOAD_DATABASE_URL),--database-url $(LOAD_DATABASE_URL),)
+
+# kill -9 during writes, restart, verify; on SQLite and on PG_SERVER (PG_SERVER= to skip it).
+crashtest: $(VENV)/.dev
+	$(BIN)/python scripts/crashtest.py $(if $(PG_SERVER),--database-url $(PG_SERVER),)
+
+# The Dockerfile's build and start-up steps, run outside Docker.
+check-docker:
+	scripts/check_dockerfile_steps.sh
