@@ -60,7 +60,8 @@ def create_campaign(
 def get_campaign(
     principal: CurrentPrincipal, campaign_id: CampaignId, response: Response
 ) -> CampaignPublic:
-    """One campaign, with `current_phase` computed from today's local date."""
+    """One campaign, with `current_phase` computed from today's local date (null between or
+    outside the phases), and the `ETag` the office sends back on `PATCH`."""
     return _one(service.get(campaign_id), response)
 
 

@@ -311,7 +311,8 @@ def judge_case(
     response: Response,
     if_match: IfMatch = None,
 ) -> CaseDetail:
-    """`prosecuted` → `judged` (判决; handling police). `judgement_outcome` is required."""
+    """`prosecuted` → `judged` (判决; handling police) with the court's `judgement_outcome`
+    (required); then `close`. Optional `If-Match`; any other status is 409."""
     return _full(
         service.transition(
             principal,

@@ -51,7 +51,8 @@ def create_org(principal: AdminUser, body: OrgCreate, response: Response) -> Org
 
 @router.get("/{org_id}", response_model=OrgPublic, responses=problem_responses(401, 404, 422))
 def get_org(principal: CurrentPrincipal, org_id: OrgId, response: Response) -> OrgPublic:
-    """One org, if you may see it (404 otherwise)."""
+    """One org, if you may see it (404 otherwise), with the `ETag` an admin sends back on
+    `PATCH`."""
     org = service.get(principal, org_id)
     response.headers["ETag"] = etag(org.version)
     return OrgPublic.model_validate(org)

@@ -293,6 +293,7 @@ def tick_milestone(
 
 @router.get(
     "/{plan_id}/export.xlsx",
+    summary="Export Plan (xlsx)",
     response_class=Response,
     responses={
         200: {"content": {XLSX: {}}, "description": "The plan as an xlsx workbook."},

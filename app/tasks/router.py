@@ -151,6 +151,7 @@ def start_assignment(
 
 @router.get(
     "/{task_id}/reports",
+    summary="List Task Reports",
     response_model=Page[ReportPublic],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -176,6 +177,7 @@ def list_reports(
 
 @router.post(
     "/{task_id}/reports",
+    summary="Submit Task Report",
     response_model=ReportPublic,
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -192,6 +194,7 @@ def submit_report(
 
 @router.post(
     "/{task_id}/reports/{report_id}/accept",
+    summary="Accept Task Report",
     response_model=ReportPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -214,6 +217,7 @@ def accept_report(
 
 @router.post(
     "/{task_id}/reports/{report_id}/return",
+    summary="Return Task Report",
     response_model=ReportPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

@@ -97,11 +97,14 @@ def enable_user(principal: AdminUser, user_id: UserId, response: Response) -> Us
 
 @router.post(
     "/{user_id}/password",
+    summary="Reset User Password",
     response_model=UserPublic,
     responses=problem_responses(401, 403, 404, 422),
 )
 def reset_password(
     principal: AdminUser, user_id: UserId, body: PasswordReset, response: Response
 ) -> UserPublic:
-    """Set a new password for a user (admin only); their earlier tokens are revoked."""
+    """Set a new password for a user who forgot theirs (admin only). Every token they hold
+    stops working; hand the new password over and let them change it with
+    `POST /auth/password`."""
     return _one(service.reset_password(principal, user_id, body.new_password), response)
