@@ -11,8 +11,8 @@ from app.campaigns.router import router as campaigns_router
 from app.cases.router import router as cases_router
 from app.clients.router import router as clients_router
 from app.events.router import router as events_router
-from app.exports.summary import router as summary_router
 from app.exports.router import router as exports_router
+from app.exports.summary import router as summary_router
 from app.hazards.router import router as hazards_router
 from app.inspections.router import router as inspections_router
 from app.licences.router import router as licences_router

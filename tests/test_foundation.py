@@ -21,8 +21,21 @@ def test_demo_data_is_idempotent_and_has_every_demo_user(client: TestClient) -> 
         assert session.exec(select(func.count()).select_from(Org)).one() == orgs
         assert session.exec(select(func.count()).select_from(User)).one() == users
         names = set(session.exec(select(User.username)).all())
-    assert {"admin", "office", "police", "jiancha", "inspector", "chengjian", "zhengfawei", "school1", "school2", "kg1"} <= names
-    r = client.post("/api/v1/auth/token", data={"username": "office", "password": demo.DEMO_PASSWORD})
+    assert {
+        "admin",
+        "office",
+        "police",
+        "jiancha",
+        "inspector",
+        "chengjian",
+        "zhengfawei",
+        "school1",
+        "school2",
+        "kg1",
+    } <= names
+    r = client.post(
+        "/api/v1/auth/token", data={"username": "office", "password": demo.DEMO_PASSWORD}
+    )
     assert r.status_code == 200
 
 
@@ -31,7 +44,9 @@ def test_demo_district_has_every_school_type_and_unlicensed_kindergartens() -> N
     with db.read() as session:
         schools = session.exec(select(Org).where(col(Org.kind) == "school")).all()
     assert len(schools) >= 12
-    assert {"kindergarten", "primary", "middle", "nine_year", "high"} <= {s.school_type for s in schools}
+    assert {"kindergarten", "primary", "middle", "nine_year", "high"} <= {
+        s.school_type for s in schools
+    }
     assert any(s.license_status in ("discovered", "ordered_closed") for s in schools)
     assert any(s.ownership == "private" for s in schools)
 
@@ -39,9 +54,13 @@ def test_demo_district_has_every_school_type_and_unlicensed_kindergartens() -> N
 def test_cli_creates_the_first_admin(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:
     monkeypatch.setenv("ADMIN_PASSWORD", "first-admin-password")
     cli(["create-admin", "--username", "root"])
-    r = client.post("/api/v1/auth/token", data={"username": "root", "password": "first-admin-password"})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": "root", "password": "first-admin-password"}
+    )
     assert r.status_code == 200
-    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    )
     assert me.json()["role"] == "admin"
     with pytest.raises(SystemExit):
         cli(["create-admin", "--username", "root"])
@@ -67,7 +86,9 @@ def test_unknown_route_is_problem_json(client: TestClient) -> None:
 
 def test_malformed_json_is_422_not_500(client: TestClient) -> None:
     r = client.post(
-        "/api/v1/auth/refresh", content=b'{"refresh_token": ', headers={"Content-Type": "application/json"}
+        "/api/v1/auth/refresh",
+        content=b'{"refresh_token": ',
+        headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["code"] == "json_invalid"
@@ -84,7 +105,9 @@ def test_unexpected_errors_hide_the_stack_trace(app: object) -> None:
 
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/boom-for-test")
-    app.router.routes[:] = [rt for rt in app.router.routes if getattr(rt, "path", "") != "/boom-for-test"]
+    app.router.routes[:] = [
+        rt for rt in app.router.routes if getattr(rt, "path", "") != "/boom-for-test"
+    ]
     assert r.status_code == 500
     assert r.json()["code"] == "internal_error"
     assert "secret internals" not in r.text

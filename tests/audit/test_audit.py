@@ -19,7 +19,9 @@ def test_every_write_is_audited_with_request_id(client: TestClient, world: World
     )
     assert r.status_code == 201
     assert r.headers["X-Request-ID"] == "req-audit-1"
-    entries = client.get("/api/v1/audit", headers=world.h.admin, params={"action": "org.create"}).json()["items"]
+    entries = client.get(
+        "/api/v1/audit", headers=world.h.admin, params={"action": "org.create"}
+    ).json()["items"]
     assert entries[0]["request_id"] == "req-audit-1"
     assert entries[0]["changes"]["name"] == "审计部门"
 
@@ -33,7 +35,9 @@ def test_audit_log_cannot_be_changed_through_the_api(client: TestClient, world: 
 
 def test_audit_pages_newest_first(client: TestClient, world: World) -> None:
     for i in range(5):
-        client.post("/api/v1/orgs", json={"name": f"部门{i}", "kind": "department"}, headers=world.h.admin)
+        client.post(
+            "/api/v1/orgs", json={"name": f"部门{i}", "kind": "department"}, headers=world.h.admin
+        )
     first = client.get("/api/v1/audit", headers=world.h.admin, params={"limit": 2}).json()
     second = client.get(
         "/api/v1/audit", headers=world.h.admin, params={"limit": 2, "cursor": first["next_cursor"]}

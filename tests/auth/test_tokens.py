@@ -36,7 +36,9 @@ def test_refresh_rotates_and_the_new_pair_works(client: TestClient, world: World
 
 def test_reused_refresh_token_revokes_the_whole_family(client: TestClient, world: World) -> None:
     first = _login(client)
-    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()
+    second = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    ).json()
     replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replay.status_code == 401
     assert replay.json()["code"] == "auth.refresh_reused"
@@ -47,7 +49,12 @@ def test_reused_refresh_token_revokes_the_whole_family(client: TestClient, world
 
 def test_logout_revokes_the_refresh_token(client: TestClient, world: World) -> None:
     pair = _login(client)
-    assert client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    assert (
+        client.post(
+            "/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}
+        ).status_code
+        == 204
+    )
     r = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert r.status_code == 401
 
@@ -60,20 +67,29 @@ def test_unknown_refresh_token_is_refused(client: TestClient, world: World) -> N
 
 def test_expired_refresh_token_is_refused(client: TestClient, world: World) -> None:
     pair = _login(client)
-    with time_machine.travel(datetime.now(UTC) + timedelta(days=get_settings().refresh_token_days + 1)):
+    with time_machine.travel(
+        datetime.now(UTC) + timedelta(days=get_settings().refresh_token_days + 1)
+    ):
         r = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert r.status_code == 401
 
 
 def test_expired_access_token_is_401(client: TestClient, world: World) -> None:
     token = token_for(world.users["office"])
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=get_settings().access_token_minutes + 1)):
+    with time_machine.travel(
+        datetime.now(UTC) + timedelta(minutes=get_settings().access_token_minutes + 1)
+    ):
         r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
     assert r.json()["code"] in ("auth.token_expired", "auth.unauthenticated")
 
 
-def _forge(claims_update: dict[str, object], *, key: str | None = None, headers: dict[str, object] | None = None) -> str:
+def _forge(
+    claims_update: dict[str, object],
+    *,
+    key: str | None = None,
+    headers: dict[str, object] | None = None,
+) -> str:
     settings = get_settings()
     now = int(datetime.now(UTC).timestamp())
     claims: dict[str, object] = {
@@ -94,7 +110,9 @@ def _forge(claims_update: dict[str, object], *, key: str | None = None, headers:
     return jwt.encode(claims, key or settings.secret_key, algorithm="HS256", headers=headers)
 
 
-def test_tampered_wrong_audience_and_unsigned_tokens_are_401(client: TestClient, world: World) -> None:
+def test_tampered_wrong_audience_and_unsigned_tokens_are_401(
+    client: TestClient, world: World
+) -> None:
     office_id = world.users["office"].id
     good = _forge({"sub": f"user:{office_id}", "org": world.org_id("office")})
     assert _me(client, good) == 200
@@ -105,7 +123,9 @@ def test_tampered_wrong_audience_and_unsigned_tokens_are_401(client: TestClient,
     tampered_payload = base64.urlsafe_b64encode(orjson.dumps(raw)).rstrip(b"=").decode()
     bad_tokens = {
         "tampered": f"{header}.{tampered_payload}.{signature}",
-        "wrong key": _forge({"sub": f"user:{office_id}"}, key="another-secret-key-that-is-long-enough-xx"),
+        "wrong key": _forge(
+            {"sub": f"user:{office_id}"}, key="another-secret-key-that-is-long-enough-xx"
+        ),
         "wrong audience": _forge({"sub": f"user:{office_id}", "aud": "someone-else"}),
         "wrong issuer": _forge({"sub": f"user:{office_id}", "iss": "evil"}),
         "no exp": _forge({"sub": f"user:{office_id}", "exp": None}),
@@ -129,8 +149,15 @@ def test_changed_password_invalidates_earlier_tokens(client: TestClient, world: 
     )
     assert r.status_code == 204
     assert _me(client, pair["access_token"]) == 401
-    assert client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
-    relogin = client.post("/api/v1/auth/token", data={"username": "school_a", "password": "a-brand-new-password"})
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        ).status_code
+        == 401
+    )
+    relogin = client.post(
+        "/api/v1/auth/token", data={"username": "school_a", "password": "a-brand-new-password"}
+    )
     assert relogin.status_code == 200
 
 
@@ -156,7 +183,12 @@ def test_wrong_current_password_is_422(client: TestClient, world: World) -> None
 
 def test_login_is_throttled_per_account(client: TestClient, world: World) -> None:
     for _ in range(get_settings().login_max_attempts):
-        assert client.post("/api/v1/auth/token", data={"username": "office", "password": "wrong-wrong"}).status_code == 401
+        assert (
+            client.post(
+                "/api/v1/auth/token", data={"username": "office", "password": "wrong-wrong"}
+            ).status_code
+            == 401
+        )
     r = client.post("/api/v1/auth/token", data={"username": "office", "password": PASSWORD})
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
@@ -166,7 +198,10 @@ def test_token_form_needs_username_and_password(client: TestClient, world: World
     r = client.post("/api/v1/auth/token", data={"username": "office"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.password"
-    r = client.post("/api/v1/auth/token", data={"grant_type": "magic", "username": "office", "password": PASSWORD})
+    r = client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "magic", "username": "office", "password": PASSWORD},
+    )
     assert r.status_code == 422
 
 

@@ -35,8 +35,16 @@ def test_office_plans_activates_and_closes_a_campaign(client: TestClient, world:
     closed = client.post(f"{url}/close", headers=world.h.office)
     assert closed.json()["status"] == "closed"
     assert closed.json()["closed_at"] is not None
-    events = client.get("/api/v1/audit", headers=world.h.admin, params={"object_type": "campaign", "object_id": c["id"]})
-    assert [e["action"] for e in events.json()["items"]] == ["campaign.close", "campaign.activate", "campaign.create"]
+    events = client.get(
+        "/api/v1/audit",
+        headers=world.h.admin,
+        params={"object_type": "campaign", "object_id": c["id"]},
+    )
+    assert [e["action"] for e in events.json()["items"]] == [
+        "campaign.close",
+        "campaign.activate",
+        "campaign.create",
+    ]
 
 
 def test_closed_campaign_is_read_only(client: TestClient, world: World) -> None:
@@ -91,7 +99,10 @@ def test_campaign_validation(client: TestClient, world: World) -> None:
 def test_only_office_runs_campaigns(client: TestClient, world: World) -> None:
     assert client.post("/api/v1/campaigns", json=BODY).status_code == 401
     for who in ("school_a", "chengjian", "admin", "jiancha"):
-        assert client.post("/api/v1/campaigns", json=BODY, headers=world.headers(who)).status_code == 403
+        assert (
+            client.post("/api/v1/campaigns", json=BODY, headers=world.headers(who)).status_code
+            == 403
+        )
     url = f"/api/v1/campaigns/{world.campaign_id}"
     assert client.post(f"{url}/close", headers=world.h.school_a).status_code == 403
 

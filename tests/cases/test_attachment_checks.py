@@ -49,7 +49,9 @@ def test_case_evidence_is_read_at_full_depth_only(client: TestClient, world: Wor
     assert attachable == {"police": True, "office": True, "jiancha": False, "school_a": False}
 
 
-def test_police_upload_case_evidence_that_schools_cannot_read(client: TestClient, world: World) -> None:
+def test_police_upload_case_evidence_that_schools_cannot_read(
+    client: TestClient, world: World
+) -> None:
     from tests.attachments.samples import PNG
 
     case_id = file_case(client, world)["id"]

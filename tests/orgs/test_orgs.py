@@ -9,7 +9,9 @@ def _names(client: TestClient, headers: dict[str, str], **params: object) -> set
     return {o["name"] for o in r.json()["items"]}
 
 
-def test_school_sees_departments_and_itself_but_no_other_school(client: TestClient, world: World) -> None:
+def test_school_sees_departments_and_itself_but_no_other_school(
+    client: TestClient, world: World
+) -> None:
     names = _names(client, world.h.school_a)
     assert "城关第一小学" in names
     assert "城建局" in names
@@ -69,7 +71,9 @@ def test_admin_creates_a_school_and_it_is_audited(client: TestClient, world: Wor
     r = client.post("/api/v1/orgs", json=body, headers=world.h.admin)
     assert r.status_code == 201, r.text
     org_id = r.json()["id"]
-    audit = client.get("/api/v1/audit", headers=world.h.admin, params={"object_type": "org", "object_id": org_id})
+    audit = client.get(
+        "/api/v1/audit", headers=world.h.admin, params={"object_type": "org", "object_id": org_id}
+    )
     assert [e["action"] for e in audit.json()["items"]] == ["org.create"]
     assert audit.json()["items"][0]["actor"] == f"user:{world.users['admin'].id}"
 
@@ -80,7 +84,13 @@ def test_org_create_validation(client: TestClient, world: World) -> None:
         {"name": "x", "kind": "planet"},
         {"name": "", "kind": "department"},
         {"name": "部门", "kind": "department", "school_type": "primary"},
-        {"name": "坐标", "kind": "school", "school_type": "primary", "ownership": "public", "lat": 34.1},
+        {
+            "name": "坐标",
+            "kind": "school",
+            "school_type": "primary",
+            "ownership": "public",
+            "lat": 34.1,
+        },
         {"name": "多余", "kind": "department", "unexpected": 1},
     ]
     for body in cases:
@@ -100,7 +110,9 @@ def test_org_create_validation(client: TestClient, world: World) -> None:
 
 
 def test_duplicate_org_name_is_409(client: TestClient, world: World) -> None:
-    r = client.post("/api/v1/orgs", json={"name": "城建局", "kind": "department"}, headers=world.h.admin)
+    r = client.post(
+        "/api/v1/orgs", json={"name": "城建局", "kind": "department"}, headers=world.h.admin
+    )
     assert r.status_code == 409
 
 
@@ -110,18 +122,28 @@ def test_only_admin_manages_orgs(client: TestClient, world: World) -> None:
     for who in ("office", "school_a", "police"):
         assert client.post("/api/v1/orgs", json=body, headers=world.headers(who)).status_code == 403
     org_id = world.org_id("chengjian")
-    r = client.patch(f"/api/v1/orgs/{org_id}", json={"contact_person": "李"}, headers={**world.h.office, "If-Match": '"v1"'})
+    r = client.patch(
+        f"/api/v1/orgs/{org_id}",
+        json={"contact_person": "李"},
+        headers={**world.h.office, "If-Match": '"v1"'},
+    )
     assert r.status_code == 403
 
 
 def test_patch_needs_if_match_and_refuses_stale(client: TestClient, world: World) -> None:
     org_id = world.org_id("chengjian")
     url = f"/api/v1/orgs/{org_id}"
-    assert client.patch(url, json={"contact_person": "李"}, headers=world.h.admin).status_code == 428
-    ok = client.patch(url, json={"contact_person": "李"}, headers={**world.h.admin, "If-Match": '"v1"'})
+    assert (
+        client.patch(url, json={"contact_person": "李"}, headers=world.h.admin).status_code == 428
+    )
+    ok = client.patch(
+        url, json={"contact_person": "李"}, headers={**world.h.admin, "If-Match": '"v1"'}
+    )
     assert ok.status_code == 200
     assert ok.headers["ETag"] == '"v2"'
-    stale = client.patch(url, json={"contact_person": "王"}, headers={**world.h.admin, "If-Match": '"v1"'})
+    stale = client.patch(
+        url, json={"contact_person": "王"}, headers={**world.h.admin, "If-Match": '"v1"'}
+    )
     assert stale.status_code == 412
     assert client.get(url, headers=world.h.admin).json()["contact_person"] == "李"
 

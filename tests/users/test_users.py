@@ -23,7 +23,9 @@ def test_admin_creates_a_user_who_can_log_in(client: TestClient, world: World) -
     assert user["capabilities"] == ["inspector"]
     assert "password" not in user
     assert "password_hash" not in user
-    r = client.post("/api/v1/auth/token", data={"username": "wang.li", "password": "a-long-initial-password"})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": "wang.li", "password": "a-long-initial-password"}
+    )
     assert r.status_code == 200
 
 
@@ -62,13 +64,39 @@ def test_cases_capability_only_for_departments(client: TestClient, world: World)
 
 def test_user_validation_errors(client: TestClient, world: World) -> None:
     for body in (
-        {"username": "ab", "full_name": "x", "org_id": 1, "role": "office", "password": "long-enough-pw"},
+        {
+            "username": "ab",
+            "full_name": "x",
+            "org_id": 1,
+            "role": "office",
+            "password": "long-enough-pw",
+        },
         {"username": "good", "full_name": "x", "org_id": 1, "role": "office", "password": "short"},
-        {"username": "bad name!", "full_name": "x", "org_id": 1, "role": "office", "password": "long-enough-pw"},
-        {"username": "good", "full_name": "x", "org_id": 1, "role": "king", "password": "long-enough-pw"},
+        {
+            "username": "bad name!",
+            "full_name": "x",
+            "org_id": 1,
+            "role": "office",
+            "password": "long-enough-pw",
+        },
+        {
+            "username": "good",
+            "full_name": "x",
+            "org_id": 1,
+            "role": "king",
+            "password": "long-enough-pw",
+        },
     ):
-        assert client.post("/api/v1/users", json=body, headers=world.h.admin).status_code == 422, body
-    service = {"username": "svc", "full_name": "x", "org_id": world.org_id("office"), "role": "service", "password": "long-enough-pw"}
+        assert client.post("/api/v1/users", json=body, headers=world.h.admin).status_code == 422, (
+            body
+        )
+    service = {
+        "username": "svc",
+        "full_name": "x",
+        "org_id": world.org_id("office"),
+        "role": "service",
+        "password": "long-enough-pw",
+    }
     r = client.post("/api/v1/users", json=service, headers=world.h.admin)
     assert r.status_code == 422
     assert r.json()["code"] == "user.bad_role"
@@ -77,7 +105,13 @@ def test_user_validation_errors(client: TestClient, world: World) -> None:
 def test_duplicate_username_is_409(client: TestClient, world: World) -> None:
     r = client.post(
         "/api/v1/users",
-        json={"username": "office", "full_name": "x", "org_id": world.org_id("office"), "role": "office", "password": "long-enough-pw"},
+        json={
+            "username": "office",
+            "full_name": "x",
+            "org_id": world.org_id("office"),
+            "role": "office",
+            "password": "long-enough-pw",
+        },
         headers=world.h.admin,
     )
     assert r.status_code == 409
@@ -88,7 +122,10 @@ def test_only_admin_manages_users(client: TestClient, world: World) -> None:
     for who in ("office", "school_a", "jiancha"):
         assert client.get("/api/v1/users", headers=world.headers(who)).status_code == 403
         uid = world.users["school_b"].id
-        assert client.post(f"/api/v1/users/{uid}/disable", headers=world.headers(who)).status_code == 403
+        assert (
+            client.post(f"/api/v1/users/{uid}/disable", headers=world.headers(who)).status_code
+            == 403
+        )
 
 
 def test_changing_role_capabilities_revokes_tokens(client: TestClient, world: World) -> None:
@@ -98,7 +135,9 @@ def test_changing_role_capabilities_revokes_tokens(client: TestClient, world: Wo
     old = auth(user)
     assert client.get("/api/v1/auth/me", headers=old).status_code == 200
     r = client.patch(
-        f"/api/v1/users/{user.id}", json={"capabilities": ["inspector"]}, headers={**world.h.admin, "If-Match": '"v1"'}
+        f"/api/v1/users/{user.id}",
+        json={"capabilities": ["inspector"]},
+        headers={**world.h.admin, "If-Match": '"v1"'},
     )
     assert r.status_code == 200, r.text
     assert r.json()["capabilities"] == ["inspector"]
@@ -107,12 +146,23 @@ def test_changing_role_capabilities_revokes_tokens(client: TestClient, world: Wo
 
 def test_patch_user_needs_if_match(client: TestClient, world: World) -> None:
     uid = world.users["chengjian"].id
-    assert client.patch(f"/api/v1/users/{uid}", json={"full_name": "李"}, headers=world.h.admin).status_code == 428
-    r = client.patch(f"/api/v1/users/{uid}", json={"full_name": "李"}, headers={**world.h.admin, "If-Match": '"v9"'})
+    assert (
+        client.patch(
+            f"/api/v1/users/{uid}", json={"full_name": "李"}, headers=world.h.admin
+        ).status_code
+        == 428
+    )
+    r = client.patch(
+        f"/api/v1/users/{uid}",
+        json={"full_name": "李"},
+        headers={**world.h.admin, "If-Match": '"v9"'},
+    )
     assert r.status_code == 412
 
 
-def test_admin_cannot_disable_themselves_and_unknown_user_is_404(client: TestClient, world: World) -> None:
+def test_admin_cannot_disable_themselves_and_unknown_user_is_404(
+    client: TestClient, world: World
+) -> None:
     me = world.users["admin"].id
     assert client.post(f"/api/v1/users/{me}/disable", headers=world.h.admin).status_code == 409
     assert client.get("/api/v1/users/999999", headers=world.h.admin).status_code == 404
@@ -120,11 +170,26 @@ def test_admin_cannot_disable_themselves_and_unknown_user_is_404(client: TestCli
 
 def test_reset_password_and_enable(client: TestClient, world: World) -> None:
     uid = world.users["school_b"].id
-    r = client.post(f"/api/v1/users/{uid}/password", json={"new_password": "reset-by-admin-1"}, headers=world.h.admin)
+    r = client.post(
+        f"/api/v1/users/{uid}/password",
+        json={"new_password": "reset-by-admin-1"},
+        headers=world.h.admin,
+    )
     assert r.status_code == 200
-    assert client.post("/api/v1/auth/token", data={"username": "school_b", "password": "reset-by-admin-1"}).status_code == 200
-    assert client.post(f"/api/v1/users/{uid}/disable", headers=world.h.admin).json()["is_active"] is False
-    assert client.post(f"/api/v1/users/{uid}/enable", headers=world.h.admin).json()["is_active"] is True
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "school_b", "password": "reset-by-admin-1"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(f"/api/v1/users/{uid}/disable", headers=world.h.admin).json()["is_active"]
+        is False
+    )
+    assert (
+        client.post(f"/api/v1/users/{uid}/enable", headers=world.h.admin).json()["is_active"]
+        is True
+    )
 
 
 def test_list_users_filters_by_org(client: TestClient, world: World) -> None:
