@@ -100,6 +100,58 @@ PATCH  /api/v1/webhooks/{webhook_id}                        401  403   403   403
 DELETE /api/v1/webhooks/{webhook_id}                        401  403   403   403  403   403     403    ok
 POST   /api/v1/webhooks/{webhook_id}/test                   401  403   403   403  403   403     403    ok
 GET    /api/v1/webhooks/{webhook_id}/deliveries             401  403   403   403  403   403     403    2xx
+
+# Hazards: {hazard_id} is a `reported` hazard school_a registered. Admins see no business data
+# (404); oversight reads everything and changes nothing (403); the office assigns, verifies,
+# voids and supervises; the school starts, escalates and rectifies its own.
+GET    /api/v1/hazards                                      401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/hazards                                      401  2xx   403   403  403   403     2xx    403
+GET    /api/v1/hazards/{hazard_id}                          401  2xx   404   404  404   2xx     2xx    404
+PATCH  /api/v1/hazards/{hazard_id}                          401  2xx   404   404  404   403     2xx    403
+GET    /api/v1/hazards/{hazard_id}/events                   401  2xx   404   404  404   2xx     2xx    404
+GET    /api/v1/hazards/{hazard_id}/extensions               401  2xx   404   404  404   2xx     2xx    404
+POST   /api/v1/hazards/{hazard_id}/start                    401  2xx   404   404  404   403     403    403
+POST   /api/v1/hazards/{hazard_id}/escalate                 401  2xx   404   404  404   403     403    403
+POST   /api/v1/hazards/{hazard_id}/assign                   401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/submit-rectification     401  ok    404   404  404   403     403    403
+POST   /api/v1/hazards/{hazard_id}/verify                   401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/reject                   401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/void                     401  403   404   404  404   403     2xx    403
+POST   /api/v1/hazards/{hazard_id}/supervise                401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/delist                   401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/request-extension        401  ok    404   404  404   403     403    403
+POST   /api/v1/hazards/{hazard_id}/grant-extension          401  403   404   404  404   403     ok     403
+POST   /api/v1/hazards/{hazard_id}/refuse-extension         401  403   404   404  404   403     ok     403
+
+# Collections of the other domains (no object in the path). `ok` where the body or a required
+# filter such as campaign_id is left out on purpose: the gate let the caller through.
+GET    /api/v1/accountability                               401  2xx   2xx   2xx  2xx   2xx     2xx    403
+POST   /api/v1/accountability                               401  403   403   403  403   ok      ok     403
+GET    /api/v1/accountability/candidates                    401  403   403   403  403   ok      ok     403
+GET    /api/v1/alerts                                       401  2xx   2xx   2xx  2xx   2xx     2xx    403
+GET    /api/v1/attachments                                  401  ok    ok    ok   ok    ok      ok     403
+POST   /api/v1/attachments                                  401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/cases                                        401  403   403   403  2xx   2xx     2xx    403
+POST   /api/v1/cases                                        401  403   403   403  ok    403     403    403
+GET    /api/v1/cases/stats/by-status                        401  403   403   403  403   2xx     2xx    403
+GET    /api/v1/exports/hazards.csv                          401  2xx   2xx   2xx  2xx   2xx     2xx    403
+GET    /api/v1/exports/hazards.xlsx                         401  2xx   2xx   2xx  2xx   2xx     2xx    403
+GET    /api/v1/exports/summary.xlsx                         401  403   403   403  403   ok      ok     403
+POST   /api/v1/imports/hazards                              401  ok    ok    403  403   403     ok     403
+GET    /api/v1/imports/hazards/template.xlsx                401  2xx   2xx   403  403   403     2xx    403
+GET    /api/v1/inspections                                  401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/inspections                                  401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/licences                                     401  403   403   2xx  2xx   2xx     2xx    403
+POST   /api/v1/licences                                     401  403   403   ok   ok    ok      ok     403
+GET    /api/v1/plans                                        401  2xx   2xx   2xx  2xx   2xx     2xx    403
+POST   /api/v1/plans                                        401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/stats/departments                            401  403   403   ok   ok    ok      ok     403
+GET    /api/v1/stats/overview                               401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/stats/progress.png                           401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/stats/schools                                401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/stats/timeseries                             401  ok    ok    ok   ok    ok      ok     403
+GET    /api/v1/tasks                                        401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
+POST   /api/v1/tasks                                        401  403   403   403  403   403     ok     403
 """
 # fmt: on
 
@@ -179,6 +231,30 @@ def objects(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -
             {"url": "http://127.0.0.1:9/hook", "event_types": ["hazard.*"]},
         ),
     }
+    hazard = client.post(
+        "/api/v1/hazards",
+        json={
+            "campaign_id": world.campaign_id,
+            "school_id": world.org_id("school_a"),
+            "scope": "campus",
+            "category": "fire",
+            "grade": "general",
+            "title": "教学楼三楼灭火器过期",
+            "description": "压力不足,已过检验期。",
+            "location": "教学楼三楼",
+            "source": "self_inspection",
+            "found_on": "2026-11-25",
+        },
+        headers=world.h.school_a,
+    )
+    assert hazard.status_code == 201, hazard.text
+    ids["hazard_id"] = hazard.json()["id"]
+    ids.update(
+        campaign=world.campaign_id,
+        school_a_org=world.org_id("school_a"),
+        chengjian_org=world.org_id("chengjian"),
+        office_org=world.org_id("office"),
+    )
     return ids
 
 
@@ -191,7 +267,26 @@ BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
         "json": {"refresh_token": "not-a-real-token-0123"}
     },
     ("POST", "/api/v1/auth/logout"): lambda o: {"json": {"refresh_token": "not-a-real-token-0123"}},
-}
+    ("POST", "/api/v1/hazards"): lambda o: {"json": {
+        "campaign_id": o["campaign"], "school_id": o["school_a_org"], "scope": "campus",
+        "category": "electrical", "grade": "general", "title": "配电箱未上锁",
+        "description": "学生可触及。", "source": "self_inspection", "found_on": "2026-11-25"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/escalate"): lambda o: {"json": {"reason": "需城建部门施工。"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/assign"): lambda o: {"json": {
+        "org_id": o["chengjian_org"], "deadline_working_days": 10}},
+    ("POST", "/api/v1/hazards/{hazard_id}/submit-rectification"): lambda o: {"json": {
+        "note": "已整改。", "attachment_ids": [1]}},
+    ("POST", "/api/v1/hazards/{hazard_id}/reject"): lambda o: {"json": {"comment": "未整改到位。"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/void"): lambda o: {"json": {"reason": "重复登记。"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/supervise"): lambda o: {"json": {
+        "notice_no": "区安督〔2026〕3号", "supervising_org_id": o["office_org"],
+        "deadline": "2026-12-15"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/request-extension"): lambda o: {"json": {
+        "reason": "材料到货延迟。", "requested_deadline": "2026-12-18"}},
+    ("POST", "/api/v1/hazards/{hazard_id}/grant-extension"): lambda o: {"json": {"extension_id": 1}},
+    ("POST", "/api/v1/hazards/{hazard_id}/refuse-extension"): lambda o: {"json": {
+        "extension_id": 1, "comment": "理由不充分。"}},
+}  # fmt: skip
 
 
 def _request(
