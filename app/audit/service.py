@@ -20,6 +20,7 @@ from app.core.time import now
 from app.users.models import Capability, Role
 
 AUDIT_TABLE: Table = AuditLog.__table__  # type: ignore[attr-defined]
+_INSERT = insert(AUDIT_TABLE)
 
 
 def plain(value: Any) -> Any:
@@ -47,18 +48,21 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     # A Core insert on the session's connection: the same transaction, without building and
-    # flushing an ORM object for a row nobody reads back (every write pays this).
-    session.execute(
-        insert(AUDIT_TABLE).values(
-            at=now(),
-            actor=actor.actor if actor else "system",
-            actor_org_id=actor.org_id if actor else None,
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
-            request_id=request_id_var.get(),
-            changes=plain(changes or {}),
-        )
+    # flushing an ORM object for a row nobody reads back (every write pays this). The
+    # statement is built once and the values passed as parameters: building `.values(...)`
+    # per call cost more CPU than executing it.
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": now(),
+            "actor": actor.actor if actor else "system",
+            "actor_org_id": actor.org_id if actor else None,
+            "action": action,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "request_id": request_id_var.get(),
+            "changes": plain(changes or {}),
+        },
     )
 
 

@@ -15,9 +15,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, not_, or_, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    tuple_,
+)
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
@@ -33,7 +46,7 @@ from app.core.etag import check_if_match
 from app.core.pagination import SortDir, cursor_position, keyset, parse_sort, split_page
 from app.core.time import add_working_days, local_zone, now, today
 from app.events import service as events
-from app.hazards import codes
+from app.hazards import codes, counts
 from app.hazards.models import (
     HAZARD_MACHINE,
     OPEN_STATUSES,
@@ -200,25 +213,20 @@ def allowed_actions(
     ]
 
 
-def _check_role(principal: Principal, action: str, hazard: Hazard) -> None:
-    if not ROLE_RULES[action](principal, _facts(hazard)):
+def _check_role(principal: Principal, action: str, h: Mapping[str, Any]) -> None:
+    if not ROLE_RULES[action](principal, h):
         raise _forbidden(action)
 
 
-def _facts(hazard: Hazard) -> dict[str, Any]:
-    return {n: getattr(hazard, n) for n in COLUMN_NAMES}
+def _facts(hazard: "Hazard | Mapping[str, Any]") -> dict[str, Any]:
+    """The stored columns of a hazard, from an ORM object or a row dict."""
+    if isinstance(hazard, Hazard):
+        return {n: getattr(hazard, n) for n in COLUMN_NAMES}
+    return dict(hazard)
 
 
 def is_overdue(deadline: date | None, status: HazardStatus, day: date | None = None) -> bool:
     return deadline is not None and deadline < (day or today()) and status in OPEN_STATUSES
-
-
-def _overdue_clause(day: date) -> ColumnElement[bool]:
-    return and_(
-        col(Hazard.deadline).is_not(None),
-        col(Hazard.deadline) < day,
-        col(Hazard.status).in_(OPEN_STATUSES),
-    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -327,14 +335,6 @@ class _Shaper:
         return self(h, plans, bool(row[_N + 1]))
 
 
-def _one(session: Session, principal: Principal, hazard: Hazard) -> dict[str, Any]:
-    session.flush()
-    row = session.execute(
-        sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id)).where(_TABLE.c.id == hazard.id)
-    ).one()
-    return _Shaper(principal).row(row)
-
-
 # ------------------------------------------------------------------------------------------
 # Distance rule for surroundings venues
 
@@ -348,29 +348,41 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * r * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _apply_distance(hazard: Hazard, school: Org) -> None:
-    """Distance from a surroundings venue to its school, and whether the law forbids it there.
+def _distance(h: Mapping[str, Any], school: Org) -> tuple[float | None, bool | None]:
+    """(distance_m, venue_unlawful): metres from a surroundings venue to its school, and
+    whether the law forbids the venue there.
 
     The internet-café rule names 中学、小学, so kindergartens are not covered by it; the
     provincial distances for dance and game halls are taken as given in settings.
     """
-    hazard.distance_m = None
-    hazard.venue_unlawful = None
+    venue_type, lat, lng = h.get("venue_type"), h.get("lat"), h.get("lng")
     if (
-        hazard.scope != HazardScope.surroundings
-        or hazard.venue_type is None
-        or hazard.lat is None
-        or hazard.lng is None
+        h["scope"] != HazardScope.surroundings
+        or venue_type is None
+        or lat is None
+        or lng is None
         or school.lat is None
         or school.lng is None
     ):
-        return
-    distance = haversine_m(hazard.lat, hazard.lng, school.lat, school.lng)
-    hazard.distance_m = round(distance, 1)
-    limit = get_settings().venue_limits_m.get(hazard.venue_type.value)
+        return None, None
+    distance = haversine_m(lat, lng, school.lat, school.lng)
+    limit = get_settings().venue_limits_m.get(str(venue_type))
     if limit is None or school.school_type == SchoolType.kindergarten:
-        return
-    hazard.venue_unlawful = distance <= limit
+        return round(distance, 1), None
+    return round(distance, 1), distance <= limit
+
+
+def _apply_distance(hazard: Hazard, school: Org) -> None:
+    """`_distance` set on a Hazard object (the bulk import's rows)."""
+    hazard.distance_m, hazard.venue_unlawful = _distance(
+        {
+            "scope": hazard.scope,
+            "venue_type": hazard.venue_type,
+            "lat": hazard.lat,
+            "lng": hazard.lng,
+        },
+        school,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -392,12 +404,25 @@ def _school(session: Session, school_id: int) -> Org:
 def register(principal: Principal, data: HazardCreate) -> dict[str, Any]:
     """Register a hazard (登记) and report it upwards; a major one goes to the office at once."""
     with db.write() as session:
-        hazard = register_in(session, principal, data)
-        return _one(session, principal, hazard)
+        h = _register_row(session, principal, data)
+    # A new hazard is covered by no plan and has no extension request.
+    return _Shaper(principal)(h, [], False)
 
 
 def register_in(session: Session, principal: Principal, data: HazardCreate) -> Hazard:
-    """`register` inside the caller's transaction (the bulk import calls it per row)."""
+    """`register` inside the caller's transaction, as an ORM object (the demo seeder)."""
+    h = _register_row(session, principal, data)
+    hazard = session.get(Hazard, h["id"])
+    assert hazard is not None
+    return hazard
+
+
+_HAZARD_INSERT = insert(_TABLE).returning(*COLUMNS)
+
+
+def _register_row(session: Session, principal: Principal, data: HazardCreate) -> dict[str, Any]:
+    """Insert the hazard, its timeline step, audit row, events and counters with Core
+    statements; the stored row comes back from RETURNING, so nothing is read again."""
     campaign = ensure_writable(session, data.campaign_id)
     school = _school(session, data.school_id)
     if not may_register_at(principal, school):
@@ -409,31 +434,41 @@ def register_in(session: Session, principal: Principal, data: HazardCreate) -> H
     if principal.org_id is None:
         raise _forbidden("register")
     [code] = codes.reserve(session, campaign.year, 1)
-    hazard = Hazard(
-        **data.model_dump(),
-        code=code,
-        reported_by=principal.actor,
-        reporter_org_id=principal.org_id,
-        responsible_org_id=data.school_id,
-    )
-    _apply_distance(hazard, school)
-    session.add(hazard)
-    session.flush()
-    assert hazard.id is not None
-    _timeline(session, principal, hazard, "register", None, HazardStatus.reported)
+    fields = data.model_dump()
+    distance_m, venue_unlawful = _distance(fields, school)
+    stamp = now()
+    values = {
+        **fields,
+        "code": code,
+        "reported_by": principal.actor,
+        "reporter_org_id": principal.org_id,
+        "responsible_org_id": data.school_id,
+        "status": HazardStatus.reported,
+        "supervised": False,
+        "distance_m": distance_m,
+        "venue_unlawful": venue_unlawful,
+        "reported_at": stamp,
+        "updated_at": stamp,
+        "version": 1,
+    }
+    row = session.connection().execute(_HAZARD_INSERT, values).one()
+    h = dict(zip(COLUMN_NAMES, row, strict=True))
+    # The counters' flush listener sees ORM objects only.
+    counts.add_bulk(session, [h])
+    _timeline(session, principal, h, "register", None, HazardStatus.reported, at=stamp)
     audit.record(
         session,
         principal,
         action="hazard.register",
         object_type="hazard",
-        object_id=hazard.id,
+        object_id=h["id"],
         changes={"code": code, **data.model_dump(exclude_none=True)},
     )
-    payload = {"code": code, "grade": hazard.grade, "title": hazard.title}
-    _emit(session, principal, hazard, "hazard.registered", payload)
-    if hazard.grade == HazardGrade.major:
-        _emit(session, principal, hazard, "hazard.major_reported", payload)
-    return hazard
+    payload = {"code": code, "grade": h["grade"], "title": h["title"]}
+    _emit(session, principal, h, "hazard.registered", payload)
+    if h["grade"] == HazardGrade.major:
+        _emit(session, principal, h, "hazard.major_reported", payload)
+    return h
 
 
 # ------------------------------------------------------------------------------------------
@@ -716,69 +751,97 @@ def list_extensions(
 # Writing helpers
 
 
-def _locked(session: Session, principal: Principal, hazard_id: int) -> Hazard:
-    hazard = session.exec(
-        select(Hazard)
-        .where(col(Hazard.id) == hazard_id, visible_hazards(principal))
-        .with_for_update()
-    ).first()
-    if hazard is None:
+@dataclass
+class _Current:
+    """A hazard row locked for an action, with what its response needs besides the row."""
+
+    h: dict[str, Any]
+    plan_ids: list[int]
+    pending: bool
+
+    def respond(
+        self, principal: Principal, after: dict[str, Any], *, pending: bool | None = None
+    ) -> dict[str, Any]:
+        """The response after the action: its plans did not change; its pending extension
+        did only when the action says so."""
+        return _Shaper(principal)(
+            after, self.plan_ids, self.pending if pending is None else pending
+        )
+
+
+_LOCK_MEMO: dict[Principal, Any] = {}
+
+
+def _locked(session: Session, principal: Principal, hazard_id: int) -> _Current:
+    """The visible hazard, row-locked (PostgreSQL; SQLite's write transaction already is),
+    with its plan ids and pending flag, in one statement built once per caller."""
+    stmt = _LOCK_MEMO.get(principal)
+    if stmt is None:
+        if len(_LOCK_MEMO) >= _MEMO_SIZE:
+            _LOCK_MEMO.clear()
+        stmt = (
+            sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id))
+            .where(_TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal))
+            .with_for_update(of=_TABLE)
+        )
+        _LOCK_MEMO[principal] = stmt
+    row = session.connection().execute(stmt, {"hazard_id": hazard_id}).first()
+    if row is None:
         raise _not_found()
-    return hazard
+    raw_plans = row[_N]
+    plans = sorted(int(i) for i in raw_plans.split(",")) if raw_plans else []
+    return _Current(dict(zip(COLUMN_NAMES, row, strict=False)), plans, bool(row[_N + 1]))
+
+
+_EVENT_INSERT = insert(_EVENT_TABLE)
 
 
 def _timeline(
     session: Session,
     principal: Principal | None,
-    hazard: Hazard,
+    h: Mapping[str, Any],
     action: str,
     from_status: HazardStatus | None,
     to_status: HazardStatus | None,
     *,
     comment: str | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    assert hazard.id is not None
-    session.add(
-        HazardEvent(
-            hazard_id=hazard.id,
-            action=HazardAction(action),
-            actor=principal.actor if principal else "system",
-            actor_org_id=principal.org_id if principal else None,
-            from_status=from_status,
-            to_status=to_status,
-            comment=comment,
-            data=audit.plain(data or {}),
-        )
+    session.connection().execute(
+        _EVENT_INSERT,
+        {
+            "hazard_id": h["id"],
+            "at": at or now(),
+            "action": HazardAction(action),
+            "actor": principal.actor if principal else "system",
+            "actor_org_id": principal.org_id if principal else None,
+            "from_status": from_status,
+            "to_status": to_status,
+            "comment": comment,
+            "data": audit.plain(data or {}),
+        },
     )
 
 
 def _emit(
     session: Session,
     principal: Principal | None,
-    hazard: Hazard,
+    h: Mapping[str, Any],
     type: str,
     payload: dict[str, Any],
 ) -> None:
-    assert hazard.id is not None
     events.emit(
         session,
         principal,
         type=type,
         subject_type="hazard",
-        subject_id=hazard.id,
-        campaign_id=hazard.campaign_id,
-        school_id=hazard.school_id,
-        org_id=hazard.responsible_org_id,
-        payload={"code": hazard.code, **payload},
+        subject_id=h["id"],
+        campaign_id=h["campaign_id"],
+        school_id=h["school_id"],
+        org_id=h["responsible_org_id"],
+        payload={"code": h["code"], **payload},
     )
-
-
-def _touch(hazard: Hazard) -> datetime:
-    stamp = now()
-    hazard.updated_at = stamp
-    hazard.version += 1
-    return stamp
 
 
 def _deadline(deadline: date | None, working_days: int | None) -> date | None:
@@ -796,41 +859,106 @@ class _Step:
     fields: dict[str, Any] | None = None
 
 
+# One UPDATE … RETURNING per set of changed columns, built once.
+_UPDATE_MEMO: dict[tuple[str, ...], Any] = {}
+
+
+def _update_statement(names: tuple[str, ...]) -> Any:
+    stmt = _UPDATE_MEMO.get(names)
+    if stmt is None:
+        stmt = (
+            sa_update(_TABLE)
+            .where(_TABLE.c.id == bindparam("hazard_id"))
+            .values({n: bindparam(f"new_{n}", type_=_TABLE.c[n].type) for n in names})
+            .returning(*COLUMNS)
+        )
+        _UPDATE_MEMO[names] = stmt
+    return stmt
+
+
+def _count_change(session: Session, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Move the hazard between statistics counters after a Core update: the counters'
+    flush listener (app.hazards.counts) sees ORM objects only."""
+    old, new = counts.key_of(before), counts.key_of(after)
+    if old != new:
+        counts.apply(session, {old: -1, new: 1})
+
+
+def _store(
+    session: Session,
+    hazard: "Hazard | Mapping[str, Any]",
+    changes: dict[str, Any],
+    *,
+    silent: Mapping[str, Any] | None = None,
+    stamp: datetime | None = None,
+) -> dict[str, Any]:
+    """Write `changes` (and `silent` ones), bump version and updated_at, in one statement;
+    returns the stored row. A loaded ORM object (the demo seeder, plans) is kept in step."""
+    before = _facts(hazard)
+    values = {
+        **changes,
+        **(silent or {}),
+        "updated_at": stamp or now(),
+        "version": before["version"] + 1,
+    }
+    names = tuple(sorted(values))
+    params = {f"new_{n}": v for n, v in values.items()}
+    params["hazard_id"] = before["id"]
+    row = session.connection().execute(_update_statement(names), params).one()
+    after = dict(zip(COLUMN_NAMES, row, strict=True))
+    _count_change(session, before, after)
+    if isinstance(hazard, Hazard):
+        for name in names:
+            set_committed_value(hazard, name, after[name])
+    return after
+
+
+_STAGE_STAMPS = {
+    "start": "started_at",
+    "escalate": "escalated_at",
+    "assign": "assigned_at",
+    "submit-rectification": "rectified_at",
+    "plan-completed": "rectified_at",
+    "verify": "closed_at",
+    "void": "voided_at",
+}
+
+
 def _move(
     session: Session,
     principal: Principal | None,
-    hazard: Hazard,
+    hazard: "Hazard | Mapping[str, Any]",
     action: str,
     step: _Step,
-) -> None:
-    """Apply a status move (already permitted) with its timeline, audit and event."""
-    source = hazard.status
+) -> dict[str, Any]:
+    """Apply a status move (already permitted) with its timeline, audit and event; returns
+    the stored row."""
+    source = hazard.status if isinstance(hazard, Hazard) else hazard["status"]
     target = HAZARD_MACHINE.target(action, source)
-    stamp = _touch(hazard)
-    hazard.status = target
-    stage = {
-        "start": "started_at",
-        "escalate": "escalated_at",
-        "assign": "assigned_at",
-        "submit-rectification": "rectified_at",
-        "plan-completed": "rectified_at",
-        "verify": "closed_at",
-        "void": "voided_at",
-    }.get(action)
+    stamp = now()
+    changes: dict[str, Any] = {"status": target}
+    stage = _STAGE_STAMPS.get(action)
     if stage:
-        setattr(hazard, stage, stamp)
-    for name, value in (step.fields or {}).items():
-        setattr(hazard, name, value)
-    session.add(hazard)
+        changes[stage] = stamp
+    changes.update(step.fields or {})
+    after = _store(session, hazard, changes, stamp=stamp)
     _timeline(
-        session, principal, hazard, action, source, target, comment=step.comment, data=step.data
+        session,
+        principal,
+        after,
+        action,
+        source,
+        target,
+        comment=step.comment,
+        data=step.data,
+        at=stamp,
     )
     audit.record(
         session,
         principal,
         action=f"hazard.{action}",
         object_type="hazard",
-        object_id=hazard.id,
+        object_id=after["id"],
         changes={
             "status": [source, target],
             **(step.fields or {}),
@@ -841,32 +969,33 @@ def _move(
     _emit(
         session,
         principal,
-        hazard,
+        after,
         "hazard.status_changed",
         {"action": action, "from": source, "to": target, **(step.data or {})},
     )
+    return after
 
 
 def _note(
     session: Session,
     principal: Principal,
-    hazard: Hazard,
+    hazard: "Hazard | Mapping[str, Any]",
     action: str,
     event_type: str,
     step: _Step,
-) -> None:
-    """A step on the timeline that does not move the status (supervision, extensions, edits)."""
-    _touch(hazard)
-    for name, value in (step.fields or {}).items():
-        setattr(hazard, name, value)
-    session.add(hazard)
+    *,
+    silent: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A step on the timeline that does not move the status (supervision, extensions,
+    edits). `silent` columns are stored without being repeated in the audit row."""
+    after = _store(session, hazard, dict(step.fields or {}), silent=silent)
     _timeline(
         session,
         principal,
-        hazard,
+        after,
         action,
-        hazard.status,
-        hazard.status,
+        after["status"],
+        after["status"],
         comment=step.comment,
         data=step.data,
     )
@@ -875,27 +1004,29 @@ def _note(
         principal,
         action=f"hazard.{action}",
         object_type="hazard",
-        object_id=hazard.id,
+        object_id=after["id"],
         changes={
             **(step.fields or {}),
             **({"comment": step.comment} if step.comment else {}),
             **(step.data or {}),
         },
     )
-    _emit(session, principal, hazard, event_type, {"action": action, **(step.data or {})})
+    _emit(session, principal, after, event_type, {"action": action, **(step.data or {})})
+    return after
 
 
 def _begin(
     session: Session, principal: Principal, hazard_id: int, action: str, if_match: str | None
-) -> Hazard:
+) -> _Current:
     """Lock, check If-Match, the campaign, the caller's role, then the machine."""
-    hazard = _locked(session, principal, hazard_id)
-    check_if_match(if_match, hazard.version, required=False)
-    _check_role(principal, action, hazard)
+    cur = _locked(session, principal, hazard_id)
+    h = cur.h
+    check_if_match(if_match, h["version"], required=False)
+    _check_role(principal, action, h)
     if action in HAZARD_MACHINE.moves:
-        HAZARD_MACHINE.target(action, hazard.status)
-    ensure_writable(session, hazard.campaign_id)
-    return hazard
+        HAZARD_MACHINE.target(action, h["status"])
+    ensure_writable(session, h["campaign_id"])
+    return cur
 
 
 def _department(session: Session, org_id: int, field: str) -> Org:
@@ -927,61 +1058,63 @@ def start(
     principal: Principal, hazard_id: int, body: StartInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "start", if_match)
+        cur = _begin(session, principal, hazard_id, "start", if_match)
         fields: dict[str, Any] = {}
         deadline = _deadline(body.deadline, body.deadline_working_days)
         if deadline is not None:
             fields = {"deadline": deadline, "deadline_working_days": body.deadline_working_days}
-        _move(session, principal, hazard, "start", _Step(body.comment, dict(fields), fields))
-        return _one(session, principal, hazard)
+        after = _move(session, principal, cur.h, "start", _Step(body.comment, dict(fields), fields))
+        return cur.respond(principal, after)
 
 
 def escalate(
     principal: Principal, hazard_id: int, body: EscalateInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "escalate", if_match)
-        _move(
+        cur = _begin(session, principal, hazard_id, "escalate", if_match)
+        after = _move(
             session,
             principal,
-            hazard,
+            cur.h,
             "escalate",
             _Step(body.reason, None, {"escalation_reason": body.reason}),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after)
 
 
 def assign(
     principal: Principal, hazard_id: int, body: AssignInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "assign", if_match)
+        cur = _begin(session, principal, hazard_id, "assign", if_match)
         _department(session, body.org_id, "body.org_id")
         fields = {
             "responsible_org_id": body.org_id,
             "deadline": _deadline(body.deadline, body.deadline_working_days),
             "deadline_working_days": body.deadline_working_days,
         }
-        _move(session, principal, hazard, "assign", _Step(body.comment, dict(fields), fields))
-        return _one(session, principal, hazard)
+        after = _move(
+            session, principal, cur.h, "assign", _Step(body.comment, dict(fields), fields)
+        )
+        return cur.respond(principal, after)
 
 
 def submit_rectification(
     principal: Principal, hazard_id: int, body: SubmitRectificationInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "submit-rectification", if_match)
-        if hazard.grade == HazardGrade.major and not _has_approved_plan(session, hazard_id):
+        cur = _begin(session, principal, hazard_id, "submit-rectification", if_match)
+        if cur.h["grade"] == HazardGrade.major and not _has_approved_plan(session, hazard_id):
             raise Conflict(
                 "hazard.plan_required",
                 zh="重大隐患须有已批准的整改方案后才能提交整改结果。",
                 en="A major hazard needs an approved rectification plan before it is rectified.",
             )
         require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
-        _move(
+        after = _move(
             session,
             principal,
-            hazard,
+            cur.h,
             "submit-rectification",
             _Step(
                 body.note,
@@ -989,36 +1122,36 @@ def submit_rectification(
                 {"rectification_note": body.note},
             ),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after)
 
 
 def verify(
     principal: Principal, hazard_id: int, body: VerifyInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "verify", if_match)
+        cur = _begin(session, principal, hazard_id, "verify", if_match)
         require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
         data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
-        _move(session, principal, hazard, "verify", _Step(body.comment, data))
-        return _one(session, principal, hazard)
+        after = _move(session, principal, cur.h, "verify", _Step(body.comment, data))
+        return cur.respond(principal, after)
 
 
 def reject(
     principal: Principal, hazard_id: int, body: RejectInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "reject", if_match)
+        cur = _begin(session, principal, hazard_id, "reject", if_match)
         require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
         data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
-        _move(session, principal, hazard, "reject", _Step(body.comment, data))
-        return _one(session, principal, hazard)
+        after = _move(session, principal, cur.h, "reject", _Step(body.comment, data))
+        return cur.respond(principal, after)
 
 
 def void(
     principal: Principal, hazard_id: int, body: VoidInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "void", if_match)
+        cur = _begin(session, principal, hazard_id, "void", if_match)
         if body.duplicate_of_id is not None:
             original = session.exec(
                 select(Hazard.id, Hazard.status).where(
@@ -1034,8 +1167,8 @@ def void(
                 )
         fields = {"void_reason": body.reason, "duplicate_of_id": body.duplicate_of_id}
         data = {"duplicate_of_id": body.duplicate_of_id} if body.duplicate_of_id else None
-        _move(session, principal, hazard, "void", _Step(body.reason, data, fields))
-        return _one(session, principal, hazard)
+        after = _move(session, principal, cur.h, "void", _Step(body.reason, data, fields))
+        return cur.respond(principal, after)
 
 
 def supervise(
@@ -1043,20 +1176,20 @@ def supervise(
 ) -> dict[str, Any]:
     """Listed supervision (挂牌督办) of a major hazard."""
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "supervise", if_match)
-        if hazard.grade != HazardGrade.major:
+        cur = _begin(session, principal, hazard_id, "supervise", if_match)
+        if cur.h["grade"] != HazardGrade.major:
             raise Conflict(
                 "hazard.not_major",
                 zh="只有重大隐患可以挂牌督办。",
                 en="Only major hazards can be put under listed supervision.",
             )
-        if hazard.supervised:
+        if cur.h["supervised"]:
             raise Conflict(
                 "hazard.already_supervised",
                 zh="该隐患已挂牌督办。",
                 en="Already under supervision.",
             )
-        if hazard.status in (HazardStatus.closed, HazardStatus.void):
+        if cur.h["status"] in (HazardStatus.closed, HazardStatus.void):
             raise Conflict(
                 "hazard.invalid_transition",
                 zh="已销号或已作废的隐患不能挂牌督办。",
@@ -1083,15 +1216,15 @@ def supervise(
             "supervising_org_id": body.supervising_org_id,
             "deadline": body.deadline,
         }
-        _note(
+        after = _note(
             session,
             principal,
-            hazard,
+            cur.h,
             "supervise",
             "hazard.supervised",
             _Step(body.comment, data, fields),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after, pending=False)
 
 
 def delist(
@@ -1099,40 +1232,31 @@ def delist(
 ) -> dict[str, Any]:
     """Remove listed supervision (摘牌), only once the hazard is verified and closed."""
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "delist", if_match)
-        if not hazard.supervised:
+        cur = _begin(session, principal, hazard_id, "delist", if_match)
+        if not cur.h["supervised"]:
             raise Conflict(
                 "hazard.not_supervised", zh="该隐患未挂牌督办。", en="The hazard is not supervised."
             )
-        if hazard.status != HazardStatus.closed:
+        if cur.h["status"] != HazardStatus.closed:
             raise Conflict(
                 "hazard.not_closed",
                 zh="隐患复查合格销号后才能摘牌。",
                 en="Supervision is removed only after the hazard is verified and closed.",
             )
         fields = {"supervised": False, "delisted_at": now()}
-        _note(
+        after = _note(
             session,
             principal,
-            hazard,
+            cur.h,
             "delist",
             "hazard.delisted",
             _Step(body.comment, None, fields),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after)
 
 
-def _pending(session: Session, hazard_id: int) -> HazardExtension | None:
-    return session.exec(
-        select(HazardExtension).where(
-            col(HazardExtension.hazard_id) == hazard_id,
-            col(HazardExtension.status) == ExtensionStatus.pending,
-        )
-    ).first()
-
-
-def _ensure_open(hazard: Hazard) -> None:
-    if hazard.status not in OPEN_STATUSES:
+def _ensure_open(h: Mapping[str, Any]) -> None:
+    if h["status"] not in OPEN_STATUSES:
         raise Conflict(
             "hazard.not_open",
             zh="隐患已整改、销号或作废,期限不再适用。",
@@ -1144,22 +1268,22 @@ def request_extension(
     principal: Principal, hazard_id: int, body: ExtensionRequestInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "request-extension", if_match)
-        _ensure_open(hazard)
-        if hazard.deadline is None:
+        cur = _begin(session, principal, hazard_id, "request-extension", if_match)
+        _ensure_open(cur.h)
+        if cur.h["deadline"] is None:
             raise Conflict(
                 "hazard.no_deadline",
                 zh="该隐患没有整改期限,无需延期。",
                 en="The hazard has no deadline to extend.",
             )
-        if body.requested_deadline <= hazard.deadline:
+        if body.requested_deadline <= cur.h["deadline"]:
             raise _invalid(
                 "extension_not_later",
                 "body.requested_deadline",
                 "申请的期限必须晚于当前期限。",
                 "The requested deadline must be after the current one.",
             )
-        if _pending(session, hazard_id) is not None:
+        if cur.pending:
             raise Conflict(
                 "hazard.extension_pending",
                 zh="已有一项延期申请待审批。",
@@ -1177,26 +1301,26 @@ def request_extension(
         session.flush()
         data = {
             "extension_id": extension.id,
-            "current_deadline": hazard.deadline,
+            "current_deadline": cur.h["deadline"],
             "requested_deadline": body.requested_deadline,
         }
-        _note(
+        after = _note(
             session,
             principal,
-            hazard,
+            cur.h,
             "request-extension",
             "hazard.extension_requested",
             _Step(body.reason, data),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after, pending=True)
 
 
-def _decidable(session: Session, hazard: Hazard, extension_id: int) -> HazardExtension:
+def _decidable(session: Session, h: Mapping[str, Any], extension_id: int) -> HazardExtension:
     extension = session.exec(
         select(HazardExtension)
         .where(
             col(HazardExtension.id) == extension_id,
-            col(HazardExtension.hazard_id) == hazard.id,
+            col(HazardExtension.hazard_id) == h["id"],
         )
         .with_for_update()
     ).first()
@@ -1213,7 +1337,7 @@ def _decidable(session: Session, hazard: Hazard, extension_id: int) -> HazardExt
             zh="该延期申请已处理。",
             en="This extension request has already been decided.",
         )
-    _ensure_open(hazard)
+    _ensure_open(h)
     return extension
 
 
@@ -1221,8 +1345,8 @@ def grant_extension(
     principal: Principal, hazard_id: int, body: ExtensionGrantInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "grant-extension", if_match)
-        extension = _decidable(session, hazard, body.extension_id)
+        cur = _begin(session, principal, hazard_id, "grant-extension", if_match)
+        extension = _decidable(session, cur.h, body.extension_id)
         new_deadline = body.deadline or extension.requested_deadline
         extension.status = ExtensionStatus.granted
         extension.decided_by = principal.actor
@@ -1232,41 +1356,41 @@ def grant_extension(
         session.add(extension)
         data = {
             "extension_id": extension.id,
-            "previous_deadline": hazard.deadline,
+            "previous_deadline": cur.h["deadline"],
             "deadline": new_deadline,
         }
         fields = {"deadline": new_deadline, "deadline_working_days": None}
-        _note(
+        after = _note(
             session,
             principal,
-            hazard,
+            cur.h,
             "grant-extension",
             "hazard.extension_granted",
             _Step(body.comment, data, fields),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after, pending=False)
 
 
 def refuse_extension(
     principal: Principal, hazard_id: int, body: ExtensionRefuseInput, if_match: str | None
 ) -> dict[str, Any]:
     with db.write() as session:
-        hazard = _begin(session, principal, hazard_id, "refuse-extension", if_match)
-        extension = _decidable(session, hazard, body.extension_id)
+        cur = _begin(session, principal, hazard_id, "refuse-extension", if_match)
+        extension = _decidable(session, cur.h, body.extension_id)
         extension.status = ExtensionStatus.refused
         extension.decided_by = principal.actor
         extension.decided_at = now()
         extension.decision_comment = body.comment
         session.add(extension)
-        _note(
+        after = _note(
             session,
             principal,
-            hazard,
+            cur.h,
             "refuse-extension",
             "hazard.extension_refused",
             _Step(body.comment, {"extension_id": extension.id}),
         )
-        return _one(session, principal, hazard)
+        return cur.respond(principal, after, pending=False)
 
 
 def update(
@@ -1275,23 +1399,33 @@ def update(
     """Correct descriptive fields while the hazard is still being handled."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     with db.write() as session:
-        hazard = _locked(session, principal, hazard_id)
-        check_if_match(if_match, hazard.version)
-        _check_role(principal, "edit", hazard)
-        if hazard.status not in EDITABLE_STATUSES:
+        cur = _locked(session, principal, hazard_id)
+        check_if_match(if_match, cur.h["version"])
+        _check_role(principal, "edit", cur.h)
+        if cur.h["status"] not in EDITABLE_STATUSES:
             raise Conflict(
                 "hazard.not_editable",
                 zh="只有已登记、整改中或已上报的隐患可以修改。",
                 en="Only reported, rectifying or escalated hazards can be corrected.",
             )
-        ensure_writable(session, hazard.campaign_id)
-        diff = audit.diff(_facts(hazard), changes)
-        for name, value in changes.items():
-            setattr(hazard, name, value)
+        ensure_writable(session, cur.h["campaign_id"])
+        diff = audit.diff(cur.h, changes)
+        derived: dict[str, Any] = {}
         if "lat" in changes:
-            _apply_distance(hazard, _school(session, hazard.school_id))
-        _note(session, principal, hazard, "edit", "hazard.updated", _Step(None, {"changes": diff}))
-        return _one(session, principal, hazard)
+            school = _school(session, cur.h["school_id"])
+            derived["distance_m"], derived["venue_unlawful"] = _distance(
+                {**cur.h, **changes}, school
+            )
+        after = _note(
+            session,
+            principal,
+            cur.h,
+            "edit",
+            "hazard.updated",
+            _Step(None, {"changes": diff}),
+            silent={**changes, **derived},
+        )
+        return cur.respond(principal, after)
 
 
 # ------------------------------------------------------------------------------------------
