@@ -152,6 +152,59 @@ GET    /api/v1/stats/schools                                401  ok    ok    ok 
 GET    /api/v1/stats/timeseries                             401  ok    ok    ok   ok    ok      ok     403
 GET    /api/v1/tasks                                        401  2xx   2xx   2xx  2xx   2xx     2xx    2xx
 POST   /api/v1/tasks                                        401  403   403   403  403   403     ok     403
+
+# Objects of the other domains, each tied to school_a (the plan covers school_a's hazard, the
+# case happened there, the inspection and the accountability notice are about it); the task's
+# lead is 教体局 and the licence file is 桃花镇's. Role gates come before visibility, so a
+# caller whose role may never take an action gets 403 even on another org's object.
+GET    /api/v1/plans/{plan_id}                              401  2xx   404   404  404   2xx     2xx    403
+PATCH  /api/v1/plans/{plan_id}                              401  2xx   404   404  404   403     403    403
+POST   /api/v1/plans/{plan_id}/submit                       401  ok    404   404  404   403     403    403
+POST   /api/v1/plans/{plan_id}/approve                      401  403   403   403  403   403     ok     403
+POST   /api/v1/plans/{plan_id}/return                       401  403   403   403  403   403     ok     403
+POST   /api/v1/plans/{plan_id}/complete                     401  ok    404   404  404   403     403    403
+GET    /api/v1/plans/{plan_id}/events                       401  2xx   404   404  404   2xx     2xx    403
+GET    /api/v1/plans/{plan_id}/export.xlsx                  401  2xx   404   404  404   2xx     2xx    403
+GET    /api/v1/plans/{plan_id}/progress                     401  2xx   404   404  404   2xx     2xx    403
+POST   /api/v1/plans/{plan_id}/progress                     401  ok    404   404  404   403     403    403
+POST   /api/v1/plans/{plan_id}/milestones/{milestone_id}/done 401 ok   404   404  404   403     403    403
+
+GET    /api/v1/tasks/{task_id}                              401  404   404   404  404   2xx     2xx    404
+PATCH  /api/v1/tasks/{task_id}                              401  403   403   403  403   403     ok     403
+POST   /api/v1/tasks/{task_id}/assignments/{assignment_id}/start 401 403 403  404  404   403     403    403
+GET    /api/v1/tasks/{task_id}/reports                      401  404   404   404  404   2xx     2xx    404
+POST   /api/v1/tasks/{task_id}/reports                      401  403   403   404  404   403     403    403
+POST   /api/v1/tasks/{task_id}/reports/{report_id}/accept   401  403   403   403  403   403     ok     403
+POST   /api/v1/tasks/{task_id}/reports/{report_id}/return   401  403   403   403  403   403     ok     403
+
+# Cases: the police handle them, oversight and the office supervise; the school where it
+# happened reads a sanitized view only; victims are masked for the office (service rule).
+GET    /api/v1/cases/{case_id}                              401  2xx   404   404  2xx   2xx     2xx    404
+PATCH  /api/v1/cases/{case_id}                              401  403   403   403  ok    403     403    403
+GET    /api/v1/cases/{case_id}/events                       401  403   404   404  2xx   2xx     2xx    404
+GET    /api/v1/cases/{case_id}/progress                     401  403   404   404  2xx   2xx     2xx    404
+POST   /api/v1/cases/{case_id}/progress                     401  403   403   403  ok    403     403    403
+GET    /api/v1/cases/{case_id}/victims                      401  403   404   404  2xx   2xx     2xx    404
+POST   /api/v1/cases/{case_id}/start-investigation          401  403   403   403  2xx   403     403    403
+POST   /api/v1/cases/{case_id}/solve                        401  403   403   403  ok    403     403    403
+POST   /api/v1/cases/{case_id}/prosecute                    401  403   403   403  ok    403     403    403
+POST   /api/v1/cases/{case_id}/judge                        401  403   403   403  ok    403     403    403
+POST   /api/v1/cases/{case_id}/close                        401  403   403   403  ok    403     403    403
+POST   /api/v1/cases/{case_id}/supervision                  401  403   403   403  403   ok      ok     403
+POST   /api/v1/cases/{case_id}/supervision/extend           401  403   403   403  403   ok      ok     403
+POST   /api/v1/cases/{case_id}/supervision/delist           401  403   403   403  403   ok      ok     403
+POST   /api/v1/cases/{case_id}/expose                       401  403   403   403  403   403     ok     403
+POST   /api/v1/cases/{case_id}/expose/withdraw              401  403   403   403  403   403     ok     403
+
+GET    /api/v1/inspections/{inspection_id}                  401  2xx   404   404  404   2xx     2xx    404
+POST   /api/v1/inspections/{inspection_id}/hazards          401  403   404   404  404   403     ok     403
+GET    /api/v1/accountability/{record_id}                   401  2xx   404   404  404   2xx     2xx    403
+POST   /api/v1/accountability/{record_id}/withdraw          401  403   403   403  403   ok      ok     403
+GET    /api/v1/attachments/{attachment_id}                  401  2xx   404   404  404   2xx     2xx    403
+GET    /api/v1/attachments/{attachment_id}/content          401  2xx   404   404  404   2xx     2xx    403
+GET    /api/v1/licences/{school_id}                         401  403   403   404  404   2xx     2xx    403
+GET    /api/v1/licences/{school_id}/actions                 401  403   403   404  404   2xx     2xx    403
+POST   /api/v1/licences/{school_id}/{action}                401  403   403   404  404   403     ok     403
 """
 # fmt: on
 
@@ -249,6 +302,7 @@ def objects(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -
     )
     assert hazard.status_code == 201, hazard.text
     ids["hazard_id"] = hazard.json()["id"]
+    _more_objects(client, world, ids)
     ids.update(
         campaign=world.campaign_id,
         school_a_org=world.org_id("school_a"),
@@ -256,6 +310,111 @@ def objects(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -
         office_org=world.org_id("office"),
     )
     return ids
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _more_objects(client: TestClient, world: World, ids: dict[str, Any]) -> None:
+    """One object of every other type, each tied to school_a (or, for department tasks, to
+    教体局 which supervises school_a), made through the API as its owner would."""
+    campaign = world.campaign_id
+    school_a = world.org_id("school_a")
+
+    def post(url: str, who: str, **kw: Any) -> dict[str, Any]:
+        r = client.post(url, headers=world.headers(who), **kw)
+        assert r.status_code == 201, f"{url}: {r.status_code} {r.text}"
+        body: dict[str, Any] = r.json()
+        return body
+
+    plan = post(
+        "/api/v1/plans",
+        "school_a",
+        json={
+            "campaign_id": campaign,
+            "title": "灭火器更换方案",
+            "hazard_ids": [ids["hazard_id"]],
+            "milestones": [{"due_on": "2026-12-01", "title": "采购"}],
+        },
+    )
+    ids["plan_id"] = plan["id"]
+    ids["milestone_id"] = plan["milestones"][0]["id"]
+    task = post(
+        "/api/v1/tasks",
+        "office",
+        json={
+            "campaign_id": campaign,
+            "title": "校舍安全排查",
+            "key_task_type": "hazard_inspection",
+            "lead_org_id": world.org_id("edu"),
+            "due_on": "2026-12-10",
+        },
+    )
+    ids["task_id"] = task["id"]
+    ids["assignment_id"] = task["assignments"][0]["id"]
+    report = post(f"/api/v1/tasks/{task['id']}/reports", "edu", json={"text": "已完成排查。"})
+    ids["report_id"] = report["id"]
+    case = post(
+        "/api/v1/cases",
+        "police",
+        json={
+            "campaign_id": campaign,
+            "case_type": "campus_intrusion",
+            "school_id": school_a,
+            "occurred_at": "2026-11-25T07:40:00+08:00",
+            "location": "东门外",
+            "summary": "一男子在校门口滋扰学生。",
+        },
+    )
+    ids["case_id"] = case["id"]
+    inspection = post(
+        "/api/v1/inspections",
+        "office",
+        json={
+            "campaign_id": campaign,
+            "kind": "inspection_group",
+            "school_id": school_a,
+            "inspected_on": "2026-11-26",
+            "inspectors": "张明",
+            "findings": "灭火器过期。",
+            "result": "issues_found",
+        },
+    )
+    ids["inspection_id"] = inspection["id"]
+    record = post(
+        "/api/v1/accountability",
+        "office",
+        json={
+            "campaign_id": campaign,
+            "target_org_id": school_a,
+            "kind": "notice",
+            "reason": "逾期未整改。",
+            "decided_on": "2026-11-26",
+        },
+    )
+    ids["record_id"] = record["id"]
+    licence = post(
+        "/api/v1/licences",
+        "office",
+        json={
+            "name": "金苹果幼儿园(无证)",
+            "discovered_on": "2026-11-26",
+            "supervising_org_id": world.org_id("town"),
+        },
+    )
+    ids["school_id"] = licence["school_id"]
+    attachment = post(
+        "/api/v1/attachments",
+        "school_a",
+        data={"parent_type": "hazard", "parent_id": str(ids["hazard_id"])},
+        files={"file": ("photo.png", PNG, "image/png")},
+    )
+    ids["attachment_id"] = attachment["id"]
+    ids["action"] = "investigate"  # fmt: skip
 
 
 # Bodies where `{}` would not reach the rule under test.
@@ -283,6 +442,11 @@ BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
         "deadline": "2026-12-15"}},
     ("POST", "/api/v1/hazards/{hazard_id}/request-extension"): lambda o: {"json": {
         "reason": "材料到货延迟。", "requested_deadline": "2026-12-18"}},
+    ("POST", "/api/v1/plans/{plan_id}/progress"): lambda o: {"json": {"text": "已完成一半。", "percent": 50}},
+    ("POST", "/api/v1/inspections/{inspection_id}/hazards"): lambda o: {"json": {"hazard_ids": [o["hazard_id"]]}},
+    ("POST", "/api/v1/tasks/{task_id}/reports"): lambda o: {"json": {"text": "已完成排查。"}},
+    ("POST", "/api/v1/accountability/{record_id}/withdraw"): lambda o: {"json": {"reason": "经复核撤销。"}},
+    ("POST", "/api/v1/licences/{school_id}/{action}"): lambda o: {"json": {"acted_on": "2026-11-27"}},
     ("POST", "/api/v1/hazards/{hazard_id}/grant-extension"): lambda o: {"json": {"extension_id": 1}},
     ("POST", "/api/v1/hazards/{hazard_id}/refuse-extension"): lambda o: {"json": {
         "extension_id": 1, "comment": "理由不充分。"}},
