@@ -118,7 +118,7 @@ def _make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=settings.db_pool_size,
-            max_overflow=0,
+            max_overflow=settings.db_pool_size,
         )
 
         @event.listens_for(engine, "connect")
@@ -143,9 +143,28 @@ def _make_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=0,
+        max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+
+
+def configure_threads() -> None:
+    """Tie the thread pool to the connection pool; call once from the app's lifespan (it
+    needs the running event loop).
+
+    Sync routes and `run_in_threadpool` run on AnyIO's default limiter (40 threads unless
+    told otherwise). It gets exactly `db_pool_size` threads, and the engine `db_pool_size`
+    connections plus as many again as overflow, so:
+
+    * a thread never blocks in the pool's checkout: requests beyond the pool queue on the
+      limiter, holding neither a thread nor a connection;
+    * a unit of work that opens a second connection while holding its first (a read inside
+      a write) finds one even when every thread does so at once, so it can never wait on a
+      connection held by a thread that is itself waiting (the deadlock of issue 10).
+    """
+    from anyio import to_thread
+
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().db_pool_size
 
 
 @lru_cache
