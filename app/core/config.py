@@ -34,6 +34,8 @@ class Settings(BaseSettings):
 
     storage_dir: Path = Path("./var/attachments")
     max_upload_bytes: int = 10 * 1024 * 1024
+    # A register import (台账导入): 100,000 CSV rows are about 14 MB.
+    max_import_bytes: int = 50 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
 
     redis_url: str | None = None
