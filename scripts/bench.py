@@ -92,17 +92,35 @@ def bench_url() -> str:
 def build_dataset(url: str) -> dict[str, Any]:
     """Create the schema and the synthetic rows unless a dataset of this size is there."""
     os.environ["DATABASE_URL"] = url
+    from alembic.util.exc import CommandError
     from sqlalchemy import func, insert, select, text
 
     from app.__main__ import migrate
     from app.core import db, security
     from app.hazards.models import Hazard, HazardCodeCounter, HazardEvent
 
-    migrate()
     engine = db.get_engine()
+    marker = OUT / f"dataset-{engine.dialect.name}-{dataset_label()}.json"
+    try:
+        migrate()
+    except CommandError as exc:
+        # The schema's migration was regenerated since the dataset was built: the old
+        # dataset cannot be upgraded, so it is built again on the new schema.
+        log(f"dataset on an unknown schema revision ({exc}); rebuilding it")
+        marker.unlink(missing_ok=True)
+        db.dispose_engine()
+        if engine.dialect.name == "postgresql":
+            with db.get_engine().begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{engine.url.database}{suffix}").unlink(missing_ok=True)
+        db.dispose_engine()
+        migrate()
+        engine = db.get_engine()
     with engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Hazard.__table__)).scalar_one()
-    marker = OUT / f"dataset-{engine.dialect.name}-{dataset_label()}.json"
     if have >= HAZARDS and marker.exists():
         log(f"reusing dataset: {have:,} hazards")
         return json.loads(marker.read_text())
@@ -357,12 +375,14 @@ def free_port() -> int:
 @contextmanager
 def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         ["taskset", "-c", "0", *UVICORN, "--port", str(port), app],
         cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe nobody reads while the server runs: a full pipe would block it.
+        stderr=errors,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -372,11 +392,11 @@ def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"server did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
-                    )
+                    errors.seek(0)
+                    tail = errors.read().decode(errors="replace")[-2000:]
+                    raise SystemExit(f"server did not start: {tail}") from exc
                 time.sleep(0.2)
         yield base, proc.pid
     finally:
@@ -385,6 +405,7 @@ def server(app: str, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, int]
             proc.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        errors.close()
 
 
 def wrk(
@@ -399,7 +420,7 @@ def wrk(
     if script:
         cmd += ["-s", script]
     out = subprocess.run(
-        cmd + [url],
+        [*cmd, url],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -574,8 +595,11 @@ def main() -> None:
         log("POST /hazards/{id}/verify …")
         verify_script = lua(
             tmp / "verify.lua",
-            "local i = 0\nrequest = function()\n  i = i + 1\n"
-            "  return wrk.format('POST', '/api/v1/hazards/' .. i .. '/verify', {['Content-Type']='application/json'}, '{}')\nend\n",
+            # Headers given to wrk.format replace wrk.headers: the token must be repeated.
+            "local i = 0\nlocal h = {['Content-Type'] = 'application/json',"
+            " ['Authorization'] = wrk.headers['Authorization']}\n"
+            "request = function()\n  i = i + 1\n"
+            "  return wrk.format('POST', '/api/v1/hazards/' .. i .. '/verify', h, '{}')\nend\n",
         )
         rows.append(
             (
@@ -661,16 +685,29 @@ def codes_unique() -> bool:
 
 
 def import_file(n: int) -> bytes:
-    """A CSV register in the import template's columns, for the bench school group."""
-    from app.imports import service as imports  # the import engineer's column map
+    """A CSV register in the import template's columns (`app.exports.register.WRITABLE`,
+    the headers `GET /imports/hazards/template.xlsx` has), for the bench office: the 学校
+    column names one of 100 bench schools, every row otherwise like the POST bench's body."""
+    from app.exports.register import WRITABLE
 
-    headers = list(getattr(imports, "TEMPLATE_HEADERS", []))
+    found_on = (date.today() - timedelta(days=1)).isoformat()
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(headers)
+    writer.writerow([c.header for c in WRITABLE])
     for i in range(n):
-        writer.writerow(imports.bench_row(i) if hasattr(imports, "bench_row") else [])
-    return buf.getvalue().encode("utf-8-sig")
+        row = {
+            "school": f"学校{i % 100:05d}",
+            "scope": "campus",
+            "category": "fire",
+            "grade": "general",
+            "title": f"导入隐患{i}:灭火器过期",
+            "description": "教学楼二层灭火器过期未更换",
+            "location": f"教学楼{i % 7}层",
+            "source": "self_inspection",
+            "found_on": found_on,
+        }
+        writer.writerow([row.get(c.field or "", "") for c in WRITABLE])
+    return buf.getvalue().encode("utf-8")
 
 
 def render(
