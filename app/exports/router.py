@@ -198,7 +198,7 @@ def import_hazards(
     * **Who**: a school (its own school only; the 学校 column may be left empty) or the
       office (学校 names each row's school, by name or code).
     * **File**: `.xlsx` (first sheet) or `.csv` (UTF-8, or GB18030 as Excel saves it), at most
-      `MAX_UPLOAD_BYTES` (413) and 200,000 rows. Get the template from
+      `MAX_IMPORT_BYTES` (413; 50 MB by default) and 200,000 rows. Get the template from
       `GET /imports/hazards/template.xlsx`.
     * **Columns** (row 1, any order): 学校, 范围*, 类别*, 场所类型, 等级*, 标题*, 描述*, 位置,
       纬度, 经度, 来源*, 发现日期*, 责任人, 联系电话 (* required). Coded columns take the
