@@ -136,8 +136,10 @@ def _make_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # A writer takes the write lock up front: a deferred transaction that later
             # upgrades can fail with SQLITE_BUSY without waiting for busy_timeout.
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get("sqlite_autocommit", False):
+                return  # a read of one statement is atomic by itself: no BEGIN/ROLLBACK
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
         return engine
     return create_engine(
@@ -189,7 +191,10 @@ def read() -> Iterator[Session]:
 def connection() -> Iterator[Connection]:
     """A Core connection for hot reads: column selects without the ORM session, identity
     map and flush machinery (about a quarter of the CPU of `read()` for a get-by-id)."""
-    with get_engine().connect() as conn:
+    engine = get_engine()
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execution_options(sqlite_autocommit=True)
         yield conn
 
 
