@@ -547,16 +547,22 @@ def _insert_hazards(
     # Identifiers of our own table, quoted by the dialect; every value is a parameter.
     into = f"{quote(HAZARD_TABLE.name)} ({', '.join(quote(n) for n in names)})"
     sql = f"INSERT INTO {into} VALUES ({marks})"  # noqa: S608
-    params = list(zip(*(columns[n] for n in names), strict=True))
-    if dialect.name != "sqlite":
-        connection.exec_driver_sql(sql, params)
+    params = zip(*(columns[n] for n in names), strict=True)
+    if dialect.name == "postgresql":
+        # COPY: one round trip streaming the rows, where an executemany of 100,000 INSERTs
+        # kept the server busy for 10 s (measured). Same connection, same transaction.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
+            for values in params:
+                copy.write_row(values)
         return
     # The school-keyed indexes take rows in random order; with SQLite's default 2 MB page
     # cache every insert into them misses (2.8 s against 1.9 s for 100,000 rows, measured).
     previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
     connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_IMPORT_CACHE_KIB}")
     try:
-        connection.exec_driver_sql(sql, params)
+        connection.exec_driver_sql(sql, list(params))
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
 
