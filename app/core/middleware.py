@@ -41,6 +41,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # 422 rather than reach the database and come back as a 500.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 _DOC_PATHS = ("/docs", "/redoc", "/static/")
+_IMPORT_PATHS = ("/api/v1/imports/",)
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -220,6 +221,8 @@ class RequestMiddleware:
         self.json_limit = settings.max_json_bytes
         # An upload is the file plus multipart framing and a few form fields.
         self.upload_limit = settings.max_upload_bytes + 64 * 1024
+        # A whole register imported from a spreadsheet is larger than any single attachment.
+        self.import_limit = settings.max_import_bytes + 64 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -234,7 +237,12 @@ class RequestMiddleware:
         is_docs = path.startswith(_DOC_PATHS)
         extra_headers = _DOC_HEADERS if is_docs else _API_HEADERS
         content_type = headers.get(b"content-type", b"")
-        limit = self.upload_limit if content_type.startswith(b"multipart/") else self.json_limit
+        if not content_type.startswith(b"multipart/"):
+            limit = self.json_limit
+        elif path.startswith(_IMPORT_PATHS):
+            limit = self.import_limit
+        else:
+            limit = self.upload_limit
         status = 500
 
         declared = headers.get(b"content-length")

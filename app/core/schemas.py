@@ -1,9 +1,12 @@
 """Base request models shared by every domain."""
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any, ClassVar, get_args
 
+from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
@@ -30,13 +33,35 @@ def _is_date_type(annotation: Any) -> bool:
     return any(_is_date_type(arg) for arg in get_args(annotation))
 
 
+def _types_in(annotation: Any) -> set[Any]:
+    found = {annotation}
+    for arg in get_args(annotation):
+        found |= _types_in(arg)
+    return found
+
+
+@dataclass(frozen=True)
+class _Rules:
+    dates: tuple[str, ...]
+    numbers: tuple[str, ...]
+    max_lengths: tuple[tuple[str, int], ...]
+
+
 @cache
-def _date_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    return tuple(
-        field.alias or name
-        for name, field in model.model_fields.items()
-        if _is_date_type(field.annotation)
-    )
+def _rules(model: type[BaseModel]) -> _Rules:
+    dates, numbers, max_lengths = [], [], []
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        types = _types_in(field.annotation)
+        if _is_date_type(field.annotation):
+            dates.append(key)
+        if types & {int, float, Decimal} and bool not in types:
+            numbers.append(key)
+        if str in types:
+            limit = next((m.max_length for m in field.metadata if isinstance(m, MaxLen)), None)
+            if limit is not None:
+                max_lengths.append((key, limit))
+    return _Rules(tuple(dates), tuple(numbers), tuple(max_lengths))
 
 
 class Input(BaseModel):
@@ -50,12 +75,26 @@ class Input(BaseModel):
     @classmethod
     def _no_numbers_as_dates(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            # Pydantic would read a number as seconds since 1970: `"due_on": 0` would quietly
-            # become a 1970 deadline. Dates and times travel as ISO 8601 text only.
-            for name in _date_fields(cls):
+            # Pydantic's lax mode would read a number as seconds since 1970 (`"due_on": 0`
+            # quietly becomes a 1970 deadline) and `false` as 0 (`"lng": false`), and it trims
+            # blanks before checking a length. What the schema documents is what is accepted:
+            # such a value is swapped for one pydantic itself refuses, so the error still
+            # names the field (`body.lng`) with pydantic's own code.
+            rules = _rules(cls)
+            swapped: dict[str, Any] = {}
+            for name in rules.dates:
                 value = data.get(name)
                 if isinstance(value, int | float) and not isinstance(value, bool):
-                    raise ValueError(f"{name} must be an ISO 8601 date or time, not a number")
+                    swapped[name] = "not a date"
+            for name in rules.numbers:
+                if isinstance(data.get(name), bool):
+                    swapped[name] = "not a number"
+            for name, limit in rules.max_lengths:
+                value = data.get(name)
+                if isinstance(value, str) and len(value) > limit:
+                    swapped[name] = "x" * (limit + 1)
+            if swapped:
+                return {**data, **swapped}
         return data
 
     # Over the parsed values, after validation: a loop over a few attributes, where a walk of

@@ -343,3 +343,22 @@ def test_broken_multipart_framing_is_422(client: TestClient) -> None:
         headers={"Content-Type": "multipart/form-data; boundary=B"},
     )
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "code"),
+    [
+        ({"student_count": False}, "body.student_count", "int_parsing"),
+        ({"lat": True, "lng": 1.0}, "body.lat", "float_parsing"),
+        ({"address": " " + "x" * 200}, "body.address", "string_too_long"),
+    ],
+)
+def test_lax_coercions_are_refused_with_the_field_named(
+    client: TestClient, world: World, override: dict[str, Any], field: str, code: str
+) -> None:
+    body = {"name": "x", "kind": "department", **override}
+    r = client.post("/api/v1/orgs", json=body, headers=world.h.admin)
+    assert r.status_code == 422, r.text
+    assert {"field": field, "code": code} in [
+        {"field": e["field"], "code": e["code"]} for e in r.json()["errors"]
+    ]
