@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -148,6 +149,36 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def data_error(request: Request, exc: Exception) -> Response:
+    """The database refused a value's form (an id beyond its column's range, text it cannot
+    store). Every input is meant to be bounded before it gets there; when one slips through,
+    the caller still sent an impossible value, which is a 422, not a server fault. Logged as a
+    warning, with the database's error class only (the values may be personal data), so that
+    the missing bound is found and added."""
+    assert isinstance(exc, DBAPIError)
+    orig = exc.orig
+    log.warning(
+        "database refused a value",
+        extra={
+            "error": type(orig).__name__ if orig is not None else type(exc).__name__,
+            "sqlstate": getattr(orig, "sqlstate", None),
+        },
+    )
+    lang = language(request)
+    message = (
+        "A value is out of range or cannot be stored."
+        if lang == "en"
+        else "取值超出范围或无法保存。"
+    )
+    return problem(
+        request,
+        422,
+        "validation_failed",
+        message,
+        errors=[{"field": "body", "code": "out_of_range", "message": message}],
+    )
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     lang = language(request)
@@ -163,4 +194,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, data_error)
     app.add_exception_handler(Exception, unexpected_error)

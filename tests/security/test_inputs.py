@@ -362,3 +362,32 @@ def test_lax_coercions_are_refused_with_the_field_named(
     assert {"field": field, "code": code} in [
         {"field": e["field"], "code": e["code"]} for e in r.json()["errors"]
     ]
+
+
+def test_a_value_the_database_refuses_is_422_not_500(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net for an unbounded input: the database's DataError becomes a 422."""
+    from sqlalchemy.exc import DataError
+
+    from app.orgs import service
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise DataError("SELECT 1", {}, ValueError("integer out of range"))
+
+    monkeypatch.setattr(service, "get", refuse)
+    r = client.get(f"/api/v1/orgs/{world.org_id('office')}", headers=world.h.office)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["code"] == "out_of_range"
+
+
+def test_an_attachment_parent_id_beyond_32_bits_is_not_a_500(
+    client: TestClient, world: World
+) -> None:
+    r = client.post(
+        "/api/v1/attachments",
+        data={"parent_type": "case", "parent_id": str(2**36)},
+        files={"file": ("a.png", b"\x89PNG\r\n\x1a\n", "image/png")},
+        headers=world.h.police,
+    )
+    assert r.status_code in (404, 422), r.text
