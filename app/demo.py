@@ -4,7 +4,6 @@ the campaign with its three phases. Idempotent: running it twice changes nothing
 Demo users all have the password `demo-password`; they exist only when DEMO_MODE is on.
 """
 
-from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -17,10 +16,14 @@ from app.campaigns.models import (
     KeyDateCode,
     PhaseCode,
 )
+from app.cases.demo import seed_cases
 from app.core import db, security
 from app.core.config import get_settings
 from app.core.time import now
+from app.hazards.demo import seed_hazards
 from app.orgs.models import LicenseStatus, Org, OrgKind, Ownership, SchoolType
+from app.plans.demo import seed_plans
+from app.tasks.demo import seed_tasks
 from app.users.models import Capability, Role, User
 
 DEMO_PASSWORD = "demo-password"
@@ -151,33 +154,14 @@ def seed_campaign(session: Session, orgs: dict[str, Org]) -> Campaign:
     return campaign
 
 
-# Each domain that has demo data appends a seeder: (session, orgs, campaign) -> None.
-EXTRA_SEEDERS: list[Callable[[Session, dict[str, Org], Campaign], None]] = []
-
-
 def seed() -> None:
+    """Load the demo district in one transaction. Each domain's seeder skips what exists."""
     settings = get_settings()
     if settings.environment == "production" and not settings.demo_mode:
         raise SystemExit("refusing to load demo data in production without DEMO_MODE=true")
     with db.write() as session:
         orgs = seed_orgs_and_users(session)
         campaign = seed_campaign(session, orgs)
-        for seeder in EXTRA_SEEDERS:
+        # Order matters: plans cover demo hazards, tasks and cases stand alone.
+        for seeder in (seed_tasks, seed_hazards, seed_plans, seed_cases):
             seeder(session, orgs, campaign)
-
-
-from app.tasks.demo import seed_tasks  # noqa: E402
-
-EXTRA_SEEDERS.append(seed_tasks)
-
-from app.hazards.demo import seed_hazards  # noqa: E402
-
-EXTRA_SEEDERS.append(seed_hazards)
-
-from app.cases.demo import seed_cases  # noqa: E402
-
-EXTRA_SEEDERS.append(seed_cases)
-
-from app.plans.demo import seed_plans  # noqa: E402
-
-EXTRA_SEEDERS.append(seed_plans)
