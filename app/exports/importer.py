@@ -329,8 +329,8 @@ def _row_adapter() -> TypeAdapter[dict[str, Any]]:
 
 _ROW = _row_adapter()
 # HazardCreate validators that `_model_rules` mirrors, or that cannot fire on an import row:
-# NUL is refused for the whole file before any row is read, and cells are always text, so
-# no number can be taken for a date.
+# no NUL reaches a row (a CSV holding one is refused whole; XML cannot hold one, expat refuses
+# it), and cells are always text, so no number can be taken for a date.
 MIRRORED_VALIDATORS = frozenset(
     {"_found_not_future", "_consistent", "_no_nul_characters", "_no_numbers_as_dates"}
 )
