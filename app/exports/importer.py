@@ -57,6 +57,9 @@ MAX_ROWS = 200_000
 MAX_REPORTED_ERRORS = 1000
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# NUL (PostgreSQL cannot store it) and the control characters an xlsx export cannot hold;
+# tab, line feed and carriage return are text. An xlsx cannot hold them either.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SERIAL = re.compile(r"^\d{1,6}(\.0+)?$")
 _BY_FIELD = {c.field: c for c in WRITABLE if c.field}
 HAZARD_TABLE = Hazard.__table__  # type: ignore[attr-defined]
@@ -125,8 +128,9 @@ def _decode(raw: bytes) -> str:
 
 def _csv_rows(file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     text = _decode(file.read())
-    if "\x00" in text:
-        raise _bad_file("the CSV contains NUL characters")
+    if _CONTROL.search(text):
+        # Refused for the whole file, once, rather than per cell: no row needs the check.
+        raise _bad_file("the CSV contains control characters (NUL …)")
     csv.field_size_limit(64 * 1024)
     try:
         for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
@@ -329,8 +333,9 @@ def _row_adapter() -> TypeAdapter[dict[str, Any]]:
 
 _ROW = _row_adapter()
 # HazardCreate validators that `_model_rules` mirrors, or that cannot fire on an import row:
-# no NUL reaches a row (a CSV holding one is refused whole; XML cannot hold one, expat refuses
-# it), and cells are always text, so no number can be taken for a date.
+# no NUL or other control character reaches a row (a CSV holding one is refused whole; XML
+# cannot hold one, expat refuses it), and cells are always text, so no number can be taken
+# for a date.
 MIRRORED_VALIDATORS = frozenset(
     {"_found_not_future", "_consistent", "_no_nul_characters", "_no_numbers_as_dates"}
 )

@@ -290,3 +290,13 @@ def test_a_code_block_crossing_a_million_gets_every_timeline_step(
         steps = session.exec(select(HazardEvent.hazard_id)).all()
     assert len(steps) == 3
     assert set(steps) == ids
+
+
+def test_a_csv_holding_control_characters_is_refused_whole(
+    client: TestClient, world: World
+) -> None:
+    for bad in ("\x00", "\x01", "\x0b"):
+        r = post(client, world.h.school_a, world, csv_file([row(), row(title=f"灭火器{bad}过期")]))
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "import.bad_file"
+    assert count(Hazard) == 0
