@@ -36,10 +36,13 @@ LATENCY = Histogram(
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# A JSON escape for NUL (`\u0000`) preceded by an even number of backslashes, i.e. not the
-# text "\\u0000". PostgreSQL cannot store NUL in text, so such input must stop here with a
-# 422 rather than reach the database and come back as a 500.
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+# Control characters other than tab, line feed and carriage return: PostgreSQL cannot store
+# NUL in text, and none of them may appear in an xlsx/docx export (XML 1.0), so such input
+# stops here with a 422 rather than coming back later as a 500. In JSON they arrive as an
+# escape (`\u0013`) preceded by an even number of backslashes (`\\u0013` is plain text).
+_JSON_CONTROL = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bcef]|1[0-9a-f])", re.IGNORECASE)
+_URL_CONTROL = re.compile(rb"%(?:0[0-8bcef]|1[0-9a-f])|[\x00-\x08\x0b\x0c\x0e-\x1f]", re.IGNORECASE)
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _DOC_PATHS = ("/docs", "/redoc", "/static/")
 _IMPORT_PATHS = ("/api/v1/imports/",)
 _API_HEADERS = [
@@ -117,7 +120,10 @@ def _too_deep(body: bytes) -> bool:
 
 def _invalid_body(request_id: str, where: str, code: str) -> list[Message]:
     detail = {
-        "nul_character": "Text must not contain NUL characters. 文本不得包含空字符(NUL)。",
+        "control_character": (
+            "Text must not contain control characters such as NUL. "
+            "文本不得包含控制字符(如空字符 NUL)。"
+        ),
         "too_deep": f"JSON nested deeper than {_MAX_JSON_DEPTH} levels. JSON 嵌套层级过深。",
     }[code]
     body = orjson.dumps(
@@ -150,8 +156,8 @@ def _nul_in_body(content_type: bytes, body: bytes) -> bool:
     if b"\x00" in body:
         return True
     if content_type.startswith(b"application/x-www-form-urlencoded"):
-        return b"%00" in body
-    return _JSON_NUL.search(body) is not None
+        return _URL_CONTROL.search(body) is not None
+    return _JSON_CONTROL.search(body) is not None
 
 
 def _date_query_params(route: Any) -> tuple[str, ...]:
@@ -205,12 +211,18 @@ async def reject_nul_form_fields(request: Request) -> None:
         return
     form = await request.form()
     for name, value in form.multi_items():
-        if "\x00" in name or (not isinstance(value, UploadFile) and "\x00" in value):
+        if CONTROL_CHARACTERS.search(name) or (
+            not isinstance(value, UploadFile) and CONTROL_CHARACTERS.search(value)
+        ):
             raise Invalid(
                 "validation_failed",
-                zh="文本不得包含空字符(NUL)。",
-                en="Text must not contain NUL characters.",
-                errors=[field_error(f"body.{name}", "nul_character", "含空字符", "NUL character")],
+                zh="文本不得包含控制字符(如空字符 NUL)。",
+                en="Text must not contain control characters such as NUL.",
+                errors=[
+                    field_error(
+                        f"body.{name}", "control_character", "含控制字符", "control character"
+                    )
+                ],
             )
 
 
@@ -254,12 +266,12 @@ class RequestMiddleware:
             return
 
         nul_in = None
-        if "\x00" in path:
+        if CONTROL_CHARACTERS.search(path):
             nul_in = "path"
-        elif b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        elif _URL_CONTROL.search(scope.get("query_string", b"")):
             nul_in = "query"
         if nul_in is not None:
-            for message in _invalid_body(request_id, nul_in, "nul_character"):
+            for message in _invalid_body(request_id, nul_in, "control_character"):
                 await send(message)
             self._observe(scope, 422, started, request_id)
             request_id_var.reset(token)
@@ -286,7 +298,7 @@ class RequestMiddleware:
                     break
             whole = b"".join(chunks)
             problem = (
-                "nul_character"
+                "control_character"
                 if _nul_in_body(content_type, whole)
                 else "too_deep"
                 if (not content_type or b"json" in content_type) and _too_deep(whole)

@@ -1,5 +1,6 @@
 """Base request models shared by every domain."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,11 +10,16 @@ from typing import Any, ClassVar, get_args
 from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, model_validator
 
+# NUL (PostgreSQL cannot store it) and the other control characters an XML export cannot hold;
+# tab, line feed and carriage return are text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
 
 def contains_nul(value: Any, depth: int = 0) -> bool:
-    """True when a NUL character hides anywhere in a string, key, list or nested object."""
+    """True when a control character (NUL …) hides anywhere in a string, key, list or nested
+    object."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _CONTROL.search(value) is not None
     if depth > 32:
         return False
     if isinstance(value, dict):
@@ -104,10 +110,10 @@ class Input(BaseModel):
     def _no_nul_characters(self) -> "Input":
         for value in self.__dict__.values():
             if value.__class__ is str:
-                if "\x00" in value:
-                    raise ValueError("text must not contain NUL characters")
+                if _CONTROL.search(value):
+                    raise ValueError("text must not contain control characters such as NUL")
             elif contains_nul(value):
-                raise ValueError("text must not contain NUL characters")
+                raise ValueError("text must not contain control characters such as NUL")
         return self
 
 
