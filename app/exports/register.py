@@ -66,13 +66,6 @@ EXPORT_HEADERS: tuple[str, ...] = (
 )
 READ_ONLY_HEADERS = frozenset(EXPORT_HEADERS) - {c.header for c in WRITABLE}
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A spreadsheet never runs a cell as a formula: text starting like one gets a leading '."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 def label(value: LabeledEnum | None) -> str | None:
     return None if value is None else value.zh

@@ -18,8 +18,9 @@ from sqlmodel import col
 from app.auth.principal import Principal, Scope
 from app.core import db
 from app.core.errors import Forbidden
+from app.core.spreadsheet import cell_text
 from app.core.time import local_zone, today
-from app.exports.register import EXPORT_HEADERS, label, neutralise, yes_no
+from app.exports.register import EXPORT_HEADERS, label, yes_no
 from app.exports.xlsx import XlsxStream
 from app.hazards.models import OPEN_STATUSES, Hazard
 from app.hazards.service import HazardFilter
@@ -91,7 +92,7 @@ def _query(principal: Principal, flt: HazardFilter) -> Select[*tuple[Any, ...]]:
 
 
 def _text(value: str | None) -> str | None:
-    return None if value is None else neutralise(value)
+    return None if value is None else cell_text(value)
 
 
 def rows(principal: Principal, flt: HazardFilter) -> Iterator[list[Any]]:

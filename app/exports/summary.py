@@ -32,6 +32,7 @@ from app.campaigns.models import Campaign
 from app.cases.models import Case, CaseStatus, CaseSupervision, CaseType
 from app.core import db
 from app.core.errors import Invalid, field_error, problem_responses
+from app.core.spreadsheet import cell_text
 from app.core.time import now, today
 from app.hazards.models import HazardCategory, HazardGrade, HazardScope, HazardStatus
 from app.orgs.models import Org
@@ -43,7 +44,6 @@ from app.users.models import Capability, Role
 
 MAX_LIST_ROWS = 20_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 router = APIRouter(prefix="/exports", tags=["register export and import"])
 SummaryReader = Annotated[
@@ -52,10 +52,7 @@ SummaryReader = Annotated[
 
 
 def safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return cell_text(value) if isinstance(value, str) else value
 
 
 def _append(sheet: Worksheet, values: list[Any]) -> None:

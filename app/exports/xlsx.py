@@ -7,14 +7,14 @@ that is itself written to a non-seekable sink and handed out chunk by chunk. Str
 dates and times are real spreadsheet dates so the register sorts and filters by date.
 """
 
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from app.core.spreadsheet import without_illegal_xml
+
 _EPOCH = date(1899, 12, 30)
 _MAX_CELL = 32_767  # Excel's limit on a cell's characters
 
@@ -76,9 +76,7 @@ def escape(text: str) -> str:
     if len(text) > _MAX_CELL:
         text = text[:_MAX_CELL]
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if _ILLEGAL_XML.search(text):
-        text = _ILLEGAL_XML.sub("", text)
-    return text
+    return without_illegal_xml(text)
 
 
 def column_letter(index: int) -> str:

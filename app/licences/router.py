@@ -87,7 +87,7 @@ def get_licence(principal: Staff, school_id: SchoolId, response: Response) -> Li
 
 
 @router.get(
-    "/{school_id}/actions",
+    "/{school_id}/history",
     response_model=Page[LicenceActionPublic],
     responses=problem_responses(401, 403, 404, 422),
 )

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
+from app.core.spreadsheet import without_illegal_xml
 from app.core.time import local_zone
 from app.plans.models import PlanProgress
 from app.plans.schemas import PlanPublic
@@ -29,6 +30,8 @@ def _shown(value: Any) -> Any:
         return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):
+        return without_illegal_xml(value)
     return value
 
 

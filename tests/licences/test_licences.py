@@ -97,7 +97,7 @@ def test_a_kindergarten_is_closed_step_by_step_and_caught_reopening(
     # The office finds it among the reopened ones and sees the whole history.
     flagged = client.get(API, params={"reopened": True}, headers=world.h.office).json()["items"]
     assert [f["school_id"] for f in flagged] == [school_id]
-    history = client.get(f"{API}/{school_id}/actions", headers=world.h.office).json()["items"]
+    history = client.get(f"{API}/{school_id}/history", headers=world.h.office).json()["items"]
     assert [(a["action"], a["cycle"]) for a in history] == [
         ("discover", 1),
         ("investigate", 1),
@@ -229,7 +229,7 @@ def test_who_sees_the_unlicensed_kindergartens(client: TestClient, world: World)
 
 def test_action_history_refusals(client: TestClient, world: World) -> None:
     school_id = unlicensed(world, LicenseStatus.discovered)
-    url = f"{API}/{school_id}/actions"
+    url = f"{API}/{school_id}/history"
     assert client.get(url).status_code == 401
     assert client.get(url, headers=world.h.kg).status_code == 403
     assert client.get(url, headers=world.h.chengjian).status_code == 404

@@ -203,7 +203,7 @@ POST   /api/v1/accountability/{record_id}/withdraw          401  403   403   403
 GET    /api/v1/attachments/{attachment_id}                  401  2xx   404   404  404   2xx     2xx    403
 GET    /api/v1/attachments/{attachment_id}/content          401  2xx   404   404  404   2xx     2xx    403
 GET    /api/v1/licences/{school_id}                         401  403   403   404  404   2xx     2xx    403
-GET    /api/v1/licences/{school_id}/actions                 401  403   403   404  404   2xx     2xx    403
+GET    /api/v1/licences/{school_id}/history                 401  403   403   404  404   2xx     2xx    403
 POST   /api/v1/licences/{school_id}/{action}                401  403   403   404  404   403     ok     403
 """
 # fmt: on
