@@ -1,9 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, event, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapper
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.db import BigId, UTCDateTime
@@ -42,11 +40,3 @@ class Event(SQLModel, table=True):
     # (txid, id) and serves only transactions older than every one still running, so a poller
     # never skips an event that commits late. NULL on SQLite, whose writers are serialised.
     txid: int | None = Field(default=None, sa_type=BigInteger)
-
-
-@event.listens_for(Event, "before_insert")
-def _stamp_transaction(_mapper: Mapper[Any], connection: Connection, target: Event) -> None:
-    if connection.dialect.name == "postgresql":
-        # Asked on the writing transaction's own connection (a plain value, not a SQL
-        # expression, so the returned Event stays readable after its session closes).
-        target.txid = connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar()

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, literal_column, or_, true, tuple_
+from sqlalchemy import ColumnElement, Table, and_, false, insert, literal_column, or_, true, tuple_
 from sqlmodel import Session, col, select
 
 from app.audit.service import plain
@@ -11,9 +11,15 @@ from app.auth.principal import Principal, Scope
 from app.core import db
 from app.core.errors import Invalid, field_error
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.time import now
 from app.events.models import Event
 from app.orgs.models import Org
 from app.users.models import Capability, Role
+
+_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+# The id of the transaction writing the row: see `Event.txid`.
+_PG_TXID: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint")
 
 
 def emit(
@@ -28,20 +34,28 @@ def emit(
     org_id: int | None = None,
     audience: str = "all",
     payload: dict[str, Any] | None = None,
-) -> Event:
-    event = Event(
-        type=type,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        campaign_id=campaign_id,
-        school_id=school_id,
-        org_id=org_id,
-        audience=audience,
-        actor=actor.actor if actor else "system",
-        payload=plain(payload or {}),
-    )
-    session.add(event)
-    return event
+) -> int:
+    """Write one event into the outbox on the caller's transaction; returns its id.
+
+    A Core INSERT … RETURNING rather than an ORM object: every state change pays for this,
+    and an ORM object would cost a flush at commit for a row nobody reads back. On
+    PostgreSQL the row is stamped with the writing transaction's id (see `Event.txid`).
+    """
+    values: dict[str, Any] = {
+        "at": now(),
+        "type": type,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "campaign_id": campaign_id,
+        "school_id": school_id,
+        "org_id": org_id,
+        "audience": audience,
+        "actor": actor.actor if actor else "system",
+        "payload": plain(payload or {}),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        values["txid"] = _PG_TXID
+    return int(session.execute(_INSERT.values(values)).scalar_one())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 from app.auth.principal import Principal
 from app.core import db
 from app.events import service as events
-from app.events.models import Event
 from tests.conftest import World
 
 
@@ -60,7 +59,7 @@ def emit_event(
     actor: Principal | None = None,
 ) -> int:
     with db.write() as session:
-        event: Event = events.emit(
+        return events.emit(
             session,
             actor,
             type=type,
@@ -71,6 +70,3 @@ def emit_event(
             audience=audience,
             payload={"note": type},
         )
-        session.flush()
-        assert event.id is not None
-        return event.id
