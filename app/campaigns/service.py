@@ -5,8 +5,9 @@ before writing anything that belongs to a campaign.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, delete, select
 
 from app.audit import service as audit
@@ -48,21 +49,34 @@ def _closed() -> Conflict:
     )
 
 
+class OpenCampaign(NamedTuple):
+    id: int
+    year: int
+
+
+_CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
+_STATUS_AND_YEAR = select(_CAMPAIGN_TABLE.c.status, _CAMPAIGN_TABLE.c.year).where(
+    _CAMPAIGN_TABLE.c.id == bindparam("campaign_id")
+)
+
+
 def ensure_writable(
     session: Session, campaign_id: int, *, field: str = "body.campaign_id"
-) -> Campaign:
-    """The campaign exists and is not closed. Other domains call this before any write."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
+) -> OpenCampaign:
+    """The campaign exists and is not closed. Other domains call this before any write.
+
+    A plain column select, not an ORM load: every write in the system runs it."""
+    row = session.execute(_STATUS_AND_YEAR, {"campaign_id": campaign_id}).first()
+    if row is None:
         raise Invalid(
             "campaign.unknown",
             zh="专项行动不存在。",
             en="The campaign does not exist.",
             errors=[field_error(field, "unknown_campaign", "专项行动不存在", "no such campaign")],
         )
-    if campaign.status == CampaignStatus.closed:
+    if row.status == CampaignStatus.closed:
         raise _closed()
-    return campaign
+    return OpenCampaign(campaign_id, row.year)
 
 
 def _public(session: Session, campaign: Campaign) -> CampaignPublic:

@@ -3,26 +3,38 @@
 One counter row per year in a table of the caller's (columns `year` primary key and `last`),
 advanced with a single UPDATE … RETURNING: on PostgreSQL the row lock serialises concurrent
 creates, on SQLite the write transaction (BEGIN IMMEDIATE) does. A domain keeps its own
-counter table so its codes never depend on another domain's traffic.
+counter table so its codes never depend on another domain's traffic. A bulk import reserves
+a whole block in one statement.
 """
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 
+@cache
+def _advance(table: Table) -> Update:
+    # Built once per counter table (every create runs it), values bound at execution.
+    return (
+        update(table)
+        .where(table.c.year == bindparam("y"))
+        .values(last=table.c.last + bindparam("n"))
+        .returning(table.c.last)
+    )
+
+
 def reserve(session: Session, counter: Any, prefix: str, year: int, count: int = 1) -> list[str]:
     """Reserve `count` consecutive `<prefix>-<year>-<seq>` codes inside the caller's
     transaction. `counter` is a table model with integer columns `year` (key) and `last`."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(counter).values(year=year, last=0).on_conflict_do_nothing())
-    last = session.execute(
-        update(counter)
-        .where(counter.year == year)
-        .values(last=counter.last + count)
-        .returning(counter.last)
-    ).scalar_one()
+    table: Table = counter.__table__
+    advance = _advance(table)
+    last = session.execute(advance, {"y": year, "n": count}).scalar()
+    if last is None:  # the year's first code: create its counter row, then advance it
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(table).values(year=year, last=0).on_conflict_do_nothing())
+        last = session.execute(advance, {"y": year, "n": count}).scalar_one()
     return [f"{prefix}-{year}-{seq:06d}" for seq in range(last - count + 1, last + 1)]
