@@ -26,12 +26,13 @@ from app.users.router import router as users_router
 from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
+# The hazard register first: route matching scans in order, and it takes most of the traffic.
 for router in (
+    hazards_router,
     auth_router,
     orgs_router,
     users_router,
     campaigns_router,
-    hazards_router,
     tasks_router,
     inspections_router,
     licences_router,

@@ -1,11 +1,14 @@
 """create_app(): middleware, error handlers and routers. Nothing else."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import docs
 from app.api import api_router
-from app.core import handlers
+from app.core import db, handlers
 from app.core.config import get_settings
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure as configure_logging
@@ -34,6 +37,13 @@ listed supervision; the office summarises and holds to account.
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    db.configure_threads()  # the thread pool sized to the connection pool (no deadlock)
+    async with webhook_lifespan(app):
+        yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging()
@@ -46,7 +56,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         dependencies=[Depends(reject_nul_form_fields)],
-        lifespan=webhook_lifespan,
+        lifespan=lifespan,
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -133,6 +133,7 @@ class Hazard(SQLModel, table=True):
     # Composite indexes follow the list queries: each role's scope column, then the filter,
     # then the keyset sort key.
     __table_args__ = (
+        Index("ix_hazard_campaign_id_id", "campaign_id", "id"),
         Index("ix_hazard_campaign_status_id", "campaign_id", "status", "id"),
         Index("ix_hazard_school_status_id", "school_id", "status", "id"),
         Index("ix_hazard_responsible_status_id", "responsible_org_id", "status", "id"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:19:43.168213
+Create Date: 2026-11-28 13:09:56.147786
 """
 
 from collections.abc import Sequence
@@ -602,6 +602,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hazard', schema=None) as batch_op:
         batch_op.create_index('ix_hazard_campaign_found_on_id', ['campaign_id', 'found_on', 'id'], unique=False)
+        batch_op.create_index('ix_hazard_campaign_id_id', ['campaign_id', 'id'], unique=False)
         batch_op.create_index('ix_hazard_campaign_status_id', ['campaign_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_hazard_responsible_status_id', ['responsible_org_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_hazard_school_status_id', ['school_id', 'status', 'id'], unique=False)
@@ -890,6 +891,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hazard_school_status_id')
         batch_op.drop_index('ix_hazard_responsible_status_id')
         batch_op.drop_index('ix_hazard_campaign_status_id')
+        batch_op.drop_index('ix_hazard_campaign_id_id')
         batch_op.drop_index('ix_hazard_campaign_found_on_id')
 
     op.drop_table('hazard')
