@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, case, delete, event, func, insert, inspect, select
@@ -134,13 +135,18 @@ def apply(session: OrmSession, deltas: Mapping[Key, int]) -> None:
     if not rows:
         return
     connection = session.connection()
-    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(_upsert(connection.dialect.name), rows)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """The counters' upsert, built once per database kind (every hazard write runs it)."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     table = SQLModel.metadata.tables[HazardCount.__tablename__]
     stmt = insert_(table)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=list(DIMENSIONS), set_={"n": table.c.n + stmt.excluded.n}
     )
-    connection.execute(stmt, rows)
 
 
 def add_bulk(session: OrmSession, rows: Iterable[Mapping[str, Any]]) -> None:
