@@ -105,26 +105,57 @@ def list_licence_actions(
     )
 
 
-@router.post(
-    "/{school_id}/{action}",
-    response_model=LicencePublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
-)
-def take_licence_step(
-    principal: Staff,
-    school_id: SchoolId,
-    action: Annotated[
-        LicenceStep,
-        Path(description="`investigate`, `order-closure`, `close` or `reinspect`."),
-    ],
-    body: LicenceStepIn,
-    response: Response,
-    if_match: IfMatch = None,
-) -> LicencePublic:
-    """One step of the crackdown (supervising org or office), with date, note and attachments
-    (uploaded to `parent_type=licence`, `parent_id=school_id`):
-    `investigate` (discovered → investigated), `order-closure` (→ ordered_closed),
-    `close` (取缔, → closed), `reinspect` of a closed one with `found_operating`: false keeps
-    it closed (noted "still closed"); true starts a new cycle at `discovered`, flagged
-    `reopened`, and emits `licence.reopened`. A step out of order is 409."""
-    return _one(service.act(principal, school_id, action, body, if_match), response)
+_STEP_DOCS: dict[LicenceStep, tuple[str, str]] = {
+    LicenceStep.investigate: (
+        "Investigate Unlicensed Kindergarten",
+        "调查核实: `discovered` → `investigated`.",
+    ),
+    LicenceStep.order_closure: (
+        "Order Closure",
+        "责令停办: `investigated` → `ordered_closed`.",
+    ),
+    LicenceStep.close: (
+        "Close Unlicensed Kindergarten",
+        "取缔: `ordered_closed` → `closed`.",
+    ),
+    LicenceStep.reinspect: (
+        "Re-inspect Closed Kindergarten",
+        '复查 a closed one, with `found_operating`: false keeps it closed (noted "still '
+        'closed"); true starts a new cycle at `discovered`, flagged `reopened`, and emits '
+        "`licence.reopened`.",
+    ),
+}
+
+
+def _add_step_route(step: LicenceStep) -> None:
+    """One route per step, so each has its own path and documentation and no step path can
+    shadow another route (`/{school_id}/history`)."""
+    summary, what = _STEP_DOCS[step]
+
+    def take_step(
+        principal: Staff,
+        school_id: SchoolId,
+        body: LicenceStepIn,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> LicencePublic:
+        return _one(service.act(principal, school_id, step, body, if_match), response)
+
+    router.add_api_route(
+        f"/{{school_id}}/{step.value}",
+        take_step,
+        methods=["POST"],
+        name=f"licence_{step.name}",
+        summary=summary,
+        description=(
+            f"{what}\n\nA step of the crackdown (supervising org or office), with date, note "
+            "and attachments (uploaded to `parent_type=licence`, `parent_id=school_id`). A step "
+            "out of order is 409."
+        ),
+        response_model=LicencePublic,
+        responses=problem_responses(401, 403, 404, 409, 412, 422),
+    )
+
+
+for _step in LicenceStep:
+    _add_step_route(_step)

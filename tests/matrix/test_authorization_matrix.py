@@ -204,7 +204,10 @@ GET    /api/v1/attachments/{attachment_id}                  401  2xx   404   404
 GET    /api/v1/attachments/{attachment_id}/content          401  2xx   404   404  404   2xx     2xx    403
 GET    /api/v1/licences/{school_id}                         401  403   403   404  404   2xx     2xx    403
 GET    /api/v1/licences/{school_id}/history                 401  403   403   404  404   2xx     2xx    403
-POST   /api/v1/licences/{school_id}/{action}                401  403   403   404  404   403     ok     403
+POST   /api/v1/licences/{school_id}/investigate           401  403   403   404  404   403     ok     403
+POST   /api/v1/licences/{school_id}/order-closure         401  403   403   404  404   403     ok     403
+POST   /api/v1/licences/{school_id}/close                 401  403   403   404  404   403     ok     403
+POST   /api/v1/licences/{school_id}/reinspect             401  403   403   404  404   403     ok     403
 """
 # fmt: on
 
@@ -414,7 +417,6 @@ def _more_objects(client: TestClient, world: World, ids: dict[str, Any]) -> None
         files={"file": ("photo.png", PNG, "image/png")},
     )
     ids["attachment_id"] = attachment["id"]
-    ids["action"] = "investigate"  # fmt: skip
 
 
 # Bodies where `{}` would not reach the rule under test.
@@ -446,7 +448,13 @@ BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
     ("POST", "/api/v1/inspections/{inspection_id}/hazards"): lambda o: {"json": {"hazard_ids": [o["hazard_id"]]}},
     ("POST", "/api/v1/tasks/{task_id}/reports"): lambda o: {"json": {"text": "已完成排查。"}},
     ("POST", "/api/v1/accountability/{record_id}/withdraw"): lambda o: {"json": {"reason": "经复核撤销。"}},
-    ("POST", "/api/v1/licences/{school_id}/{action}"): lambda o: {"json": {"acted_on": "2026-11-27"}},
+    **{
+        ("POST", f"/api/v1/licences/{{school_id}}/{step}"): lambda o: {"json": {"acted_on": "2026-11-27"}}
+        for step in ("investigate", "order-closure", "close")
+    },
+    ("POST", "/api/v1/licences/{school_id}/reinspect"): lambda o: {
+        "json": {"acted_on": "2026-11-27", "found_operating": False}
+    },
     ("POST", "/api/v1/hazards/{hazard_id}/grant-extension"): lambda o: {"json": {"extension_id": 1}},
     ("POST", "/api/v1/hazards/{hazard_id}/refuse-extension"): lambda o: {"json": {
         "extension_id": 1, "comment": "理由不充分。"}},
