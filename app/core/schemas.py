@@ -50,12 +50,13 @@ def _types_in(annotation: Any) -> set[Any]:
 class _Rules:
     dates: tuple[str, ...]
     numbers: tuple[str, ...]
+    booleans: tuple[str, ...]
     max_lengths: tuple[tuple[str, int], ...]
 
 
 @cache
 def _rules(model: type[BaseModel]) -> _Rules:
-    dates, numbers, max_lengths = [], [], []
+    dates, numbers, booleans, max_lengths = [], [], [], []
     for name, field in model.model_fields.items():
         key = field.alias or name
         types = _types_in(field.annotation)
@@ -63,11 +64,13 @@ def _rules(model: type[BaseModel]) -> _Rules:
             dates.append(key)
         if types & {int, float, Decimal} and bool not in types:
             numbers.append(key)
+        if bool in types:
+            booleans.append(key)
         if str in types:
             limit = next((m.max_length for m in field.metadata if isinstance(m, MaxLen)), None)
             if limit is not None:
                 max_lengths.append((key, limit))
-    return _Rules(tuple(dates), tuple(numbers), tuple(max_lengths))
+    return _Rules(tuple(dates), tuple(numbers), tuple(booleans), tuple(max_lengths))
 
 
 class Input(BaseModel):
@@ -82,8 +85,8 @@ class Input(BaseModel):
     def _no_numbers_as_dates(cls, data: Any) -> Any:
         if isinstance(data, dict):
             # Pydantic's lax mode would read a number as seconds since 1970 (`"due_on": 0`
-            # quietly becomes a 1970 deadline) and `false` as 0 (`"lng": false`), and it trims
-            # blanks before checking a length. What the schema documents is what is accepted:
+            # quietly becomes a 1970 deadline), `false` as 0 (`"lng": false`) and 0 or "yes"
+            # as a boolean, and it trims blanks before checking a length. What the schema documents is what is accepted:
             # such a value is swapped for one pydantic itself refuses, so the error still
             # names the field (`body.lng`) with pydantic's own code.
             rules = _rules(cls)
@@ -95,6 +98,10 @@ class Input(BaseModel):
             for name in rules.numbers:
                 if isinstance(data.get(name), bool):
                     swapped[name] = "not a number"
+            for name in rules.booleans:
+                value = data.get(name)
+                if value is not None and not isinstance(value, bool):
+                    swapped[name] = "not a boolean"
             for name, limit in rules.max_lengths:
                 value = data.get(name)
                 if isinstance(value, str) and len(value) > limit:

@@ -408,3 +408,23 @@ def test_other_control_characters_are_refused_but_tabs_and_newlines_are_text(
         headers=world.h.admin,
     )
     assert r.status_code == 201, r.text
+
+
+def test_numbers_and_words_are_not_read_as_booleans(client: TestClient, world: World) -> None:
+    """The schema says boolean: 0, 1 and "yes" are refused with the field named, not coerced."""
+    org_id = world.org_id("chengjian")
+    for value in (0, 1, "yes", "true"):
+        r = client.patch(
+            f"/api/v1/orgs/{org_id}",
+            json={"is_active": value},
+            headers={**world.h.admin, "If-Match": '"v1"'},
+        )
+        assert r.status_code == 422, (value, r.text)
+        assert r.json()["errors"][0]["field"] == "body.is_active"
+    ok = client.patch(
+        f"/api/v1/orgs/{org_id}",
+        json={"is_active": False},
+        headers={**world.h.admin, "If-Match": '"v1"'},
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["is_active"] is False
