@@ -392,6 +392,18 @@ def _avg_days(close_days: Any, closed_timed: int) -> float | None:
     return round(float(close_days) / closed_timed, 1)
 
 
+def _hazard_figures(r: Any) -> dict[str, Any]:
+    """The hazard columns the per-school and per-department tables share."""
+    return {
+        "registered": int(r.registered),
+        "rectified": int(r.rectified),
+        "closed": int(r.closed),
+        "overdue": int(r.overdue),
+        "rectification_rate": rate(int(r.closed), int(r.registered)),
+        "avg_days_to_close": _avg_days(r.close_days, int(r.closed_timed)),
+    }
+
+
 def _coerce_cursor(key: str) -> Any:
     return str if key == "name" else int
 
@@ -451,12 +463,7 @@ def school_rows(
         SchoolRow(
             school_id=r.org_id,
             school_name=r.name,
-            registered=int(r.registered),
-            rectified=int(r.rectified),
-            closed=int(r.closed),
-            overdue=int(r.overdue),
-            rectification_rate=rate(int(r.closed), int(r.registered)),
-            avg_days_to_close=_avg_days(r.close_days, int(r.closed_timed)),
+            **_hazard_figures(r),
         )
         for r in kept
     ], next_cursor
@@ -550,12 +557,7 @@ def department_rows(
         DepartmentRow(
             org_id=r.org_id,
             org_name=r.name,
-            registered=int(r.registered),
-            rectified=int(r.rectified),
-            closed=int(r.closed),
-            overdue=int(r.overdue),
-            rectification_rate=rate(int(r.closed), int(r.registered)),
-            avg_days_to_close=_avg_days(r.close_days, int(r.closed_timed)),
+            **_hazard_figures(r),
             overdue_assignments=int(r.overdue_assignments),
             late_reports=int(r.late_reports),
         )
