@@ -1125,26 +1125,33 @@ def submit_rectification(
         return cur.respond(principal, after)
 
 
+def _review(
+    principal: Principal,
+    hazard_id: int,
+    action: str,
+    comment: str | None,
+    attachment_ids: list[int],
+    if_match: str | None,
+) -> dict[str, Any]:
+    """Verification (复查) either way: `verify` closes, `reject` sends it back."""
+    with db.write() as session:
+        cur = _begin(session, principal, hazard_id, action, if_match)
+        require_attachments(session, attachment_ids, AttachmentParent.hazard, hazard_id)
+        data = {"attachment_ids": attachment_ids} if attachment_ids else None
+        after = _move(session, principal, cur.h, action, _Step(comment, data))
+        return cur.respond(principal, after)
+
+
 def verify(
     principal: Principal, hazard_id: int, body: VerifyInput, if_match: str | None
 ) -> dict[str, Any]:
-    with db.write() as session:
-        cur = _begin(session, principal, hazard_id, "verify", if_match)
-        require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
-        data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
-        after = _move(session, principal, cur.h, "verify", _Step(body.comment, data))
-        return cur.respond(principal, after)
+    return _review(principal, hazard_id, "verify", body.comment, body.attachment_ids, if_match)
 
 
 def reject(
     principal: Principal, hazard_id: int, body: RejectInput, if_match: str | None
 ) -> dict[str, Any]:
-    with db.write() as session:
-        cur = _begin(session, principal, hazard_id, "reject", if_match)
-        require_attachments(session, body.attachment_ids, AttachmentParent.hazard, hazard_id)
-        data = {"attachment_ids": body.attachment_ids} if body.attachment_ids else None
-        after = _move(session, principal, cur.h, "reject", _Step(body.comment, data))
-        return cur.respond(principal, after)
+    return _review(principal, hazard_id, "reject", body.comment, body.attachment_ids, if_match)
 
 
 def void(
