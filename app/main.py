@@ -3,16 +3,15 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import docs
-from app.api import api_router
+from app import api, docs
 from app.core import db, handlers
 from app.core.config import get_settings
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure as configure_logging
-from app.core.middleware import RequestMiddleware, reject_nul_form_fields
+from app.core.middleware import RequestMiddleware
 from app.ops.router import router as ops_router
 from app.webhooks.worker import lifespan as webhook_lifespan
 
@@ -55,8 +54,10 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
-        dependencies=[Depends(reject_nul_form_fields)],
         lifespan=lifespan,
+        # Metrics and logs are Prometheus and JSON lines (app.core.middleware); FastAPI's
+        # OpenTelemetry hooks would otherwise look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -84,7 +85,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestMiddleware)
     handlers.install(app)
     app.include_router(ops_router)
-    app.include_router(api_router)
+    api.include(app)
     if settings.docs_enabled:
         docs.install(app)
     return app

@@ -10,6 +10,7 @@ from app.auth.dependencies import require
 from app.auth.principal import Principal
 from app.core.downloads import download_headers
 from app.core.errors import problem_responses
+from app.core.middleware import FormChecked
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from app.users.models import Role
 
@@ -29,6 +30,7 @@ Reader = Annotated[
     response_model=AttachmentPublic,
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    dependencies=[FormChecked],
 )
 def upload_attachment(
     principal: Uploader,

@@ -9,6 +9,7 @@ from app.audit.service import AuditFilter
 from app.auth.dependencies import CurrentPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, LimitQuery, Page
+from app.core.schemas import QueryDateTime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -46,10 +47,10 @@ def list_audit(
         str | None, Query(max_length=60, description="e.g. `hazard.escalate`")
     ] = None,
     since: Annotated[
-        datetime | None, Query(description="At or after this time (ISO 8601 with offset).")
+        QueryDateTime | None, Query(description="At or after this time (ISO 8601 with offset).")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="Before this time (ISO 8601 with offset).")
+        QueryDateTime | None, Query(description="Before this time (ISO 8601 with offset).")
     ] = None,
     cursor: Annotated[
         int | None, Query(ge=1, le=2**62, description="`next_cursor` of the previous page.")

@@ -9,6 +9,7 @@ from app.auth.dependencies import CurrentPrincipal, require
 from app.auth.principal import Principal
 from app.auth.schemas import Me, PasswordChange, RefreshRequest, TokenResponse
 from app.core.errors import Invalid, Unauthorized, field_error, problem_responses
+from app.core.middleware import FormChecked
 from app.users.models import USER_ROLES
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -48,6 +49,7 @@ def _missing(field: str) -> Invalid:
     summary="Log In (Get a Token)",
     response_model=TokenResponse,
     responses=problem_responses(401, 422, 429),
+    dependencies=[FormChecked],
 )
 def token(
     request: Request,

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -31,6 +30,7 @@ from app.cases.visibility import may_list
 from app.core.errors import Forbidden, problem_responses
 from app.core.etag import etag
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, parse_sort
+from app.core.schemas import QueryDate
 from app.users.models import Capability, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -113,8 +113,8 @@ def list_cases(
             "progress report missed."
         ),
     ] = None,
-    occurred_from: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
-    occurred_to: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
+    occurred_from: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
+    occurred_to: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
     sort: Annotated[
         str, Query(max_length=20, description="`occurred_at` or `filed_at`, `-` for newest first.")
     ] = "-occurred_at",

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/campus_safety.db"
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # Threads (each with its own connection) serving the hot reads: a hazard, a register page.
+    db_read_threads: int = Field(default=4, ge=1, le=64)
 
     secret_key: str = DEFAULT_SECRET
     jwt_issuer: str = "campus-safety"

@@ -3,16 +3,21 @@
 Sessions are opened *inside* the service call, never yielded from a FastAPI dependency: a
 yielded session in a sync route holds its pooled connection until a second thread-pool hop
 runs the cleanup, and with a small thread pool the two pools deadlock (measured in issue 10).
+
+The hottest reads (a hazard, a page of the register) do not use sessions or the thread pool:
+`hot_read()` runs them on a few reader threads that each own one autocommit connection.
 `read()` and `write()` keep the connection's whole life inside one thread.
 """
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
@@ -176,6 +182,10 @@ def get_engine() -> Engine:
 
 
 def dispose_engine() -> None:
+    global _readers
+    if _readers is not None:
+        _readers.close()
+        _readers = None
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
@@ -186,6 +196,118 @@ def read() -> Iterator[Session]:
     """A short read-only unit of work."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+# ------------------------------------------------------------------------------------------
+# Hot reads
+
+T = TypeVar("T")
+
+
+def _read_engine(url: str, threads: int) -> Engine:
+    """Connections that only read, each statement on the latest committed data.
+
+    Autocommit: a read of one statement needs no BEGIN and no ROLLBACK round trip. No engine
+    events: SQLAlchemy dispatches every engine event on every execute. Read-only at the
+    database, so a bug can never write through them."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=threads,
+            max_overflow=0,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_reader(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # the driver sends no BEGIN either
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA query_only=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    engine = create_engine(
+        url, isolation_level="AUTOCOMMIT", pool_size=threads, max_overflow=0, pool_pre_ping=True
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pg_reader(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+    return engine
+
+
+class _Readers:
+    """A few threads, each holding one read connection for its whole life.
+
+    Compared with a sync route (AnyIO's thread pool, a pooled connection per call): no pool
+    checkout and return, no capacity limiter, no transaction; about half the CPU of a
+    get-by-id. It cannot deadlock: a reader needs exactly one connection, its own, and the
+    engine holds one per thread."""
+
+    def __init__(self, url: str, threads: int) -> None:
+        self.engine = _read_engine(url, threads)
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="db-read")
+        self.local = threading.local()
+        self.opened: list[Connection] = []
+        self.lock = threading.Lock()
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self.local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self.local.conn = conn
+            with self.lock:
+                self.opened.append(conn)
+        return conn
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        for attempt in range(2):
+            conn = self._connection()
+            try:
+                return fn(conn, *args)
+            except DBAPIError as exc:
+                # The server dropped the connection (restart, failover): one retry on a new
+                # one. Any other error is the caller's.
+                if not exc.connection_invalidated or attempt:
+                    raise
+                conn.close()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        with self.lock:
+            for conn in self.opened:
+                conn.close()
+            self.opened.clear()
+        self.engine.dispose()
+
+
+_readers: _Readers | None = None
+_readers_lock = threading.Lock()
+
+
+def _get_readers() -> _Readers:
+    global _readers
+    if _readers is None:
+        with _readers_lock:
+            if _readers is None:
+                settings = get_settings()
+                _readers = _Readers(settings.database_url, settings.db_read_threads)
+    return _readers
+
+
+async def hot_read(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(connection, *args)` on a reader thread, for `async def` routes on hot paths.
+
+    `fn` runs one or a few statements and shapes the rows; nothing it does may write."""
+    readers = _get_readers()
+    return await asyncio.get_running_loop().run_in_executor(
+        readers.executor, readers.call, fn, args
+    )
 
 
 @contextmanager

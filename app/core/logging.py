@@ -29,6 +29,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str = "INFO") -> None:
+    # A record per request: skip what the JSON lines never show, as the logging HOWTO's
+    # "Optimization" section describes. Finding the caller walks the stack and was most of
+    # the cost of an access-log record (measured ~30 µs of ~45 µs).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -2,17 +2,34 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, ClassVar, get_args
+from typing import Annotated, Any, ClassVar, get_args
 
 from annotated_types import MaxLen
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 # NUL (PostgreSQL cannot store it) and the other control characters an XML export cannot hold;
 # tab, line feed and carriage return are text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _number_is_not_a_date(value: Any) -> Any:
+    # Pydantic's lax mode reads `?due_to=0` as seconds since 1970 and the list comes back
+    # quietly wrong: a number is swapped for a value it refuses with its own `date_parsing`.
+    if isinstance(value, str) and _NUMBER.match(value):
+        return "not a date"
+    return value
+
+
+QueryDate = Annotated[date, BeforeValidator(_number_is_not_a_date)]
+"""A date in the query string: YYYY-MM-DD, never a number of seconds."""
+QueryDateTime = Annotated[datetime, BeforeValidator(_number_is_not_a_date)]
+"""A time in the query string: ISO 8601, never a number of seconds."""
 
 
 def contains_nul(value: Any, depth: int = 0) -> bool:

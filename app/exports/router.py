@@ -2,7 +2,6 @@
 that keep their register in Excel."""
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -15,7 +14,9 @@ from app.auth.principal import Principal
 from app.core.downloads import download_headers
 from app.core.errors import PROBLEM_JSON, Problem, problem_responses
 from app.core.handlers import language, problem
+from app.core.middleware import FormChecked
 from app.core.responses import json_response
+from app.core.schemas import QueryDate
 from app.exports import importer as service_import
 from app.exports import service
 from app.exports.template import template_bytes
@@ -54,13 +55,13 @@ def register_filter(
     ] = None,
     supervised: Annotated[bool | None, Query(description="Under listed supervision.")] = None,
     found_from: Annotated[
-        date | None, Query(description="Found on or after this local date.")
+        QueryDate | None, Query(description="Found on or after this local date.")
     ] = None,
     found_to: Annotated[
-        date | None, Query(description="Found on or before this local date.")
+        QueryDate | None, Query(description="Found on or before this local date.")
     ] = None,
-    reported_from: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
-    reported_to: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
+    reported_from: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
+    reported_to: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
     q: Annotated[
         str | None,
         Query(
@@ -175,6 +176,7 @@ Importer = Annotated[Principal, Depends(require(Role.school, Role.office))]
 @router.post(
     "/imports/hazards",
     summary="Import Hazard Register",
+    dependencies=[FormChecked],
     response_model=ImportResultPublic,
     status_code=201,
     responses={

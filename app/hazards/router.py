@@ -1,6 +1,6 @@
 """HTTP routes of the hazard register (安全隐患登记册)."""
 
-from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query
@@ -8,10 +8,12 @@ from starlette.responses import Response
 
 from app.auth.dependencies import require, require_scope
 from app.auth.principal import Principal
+from app.core import db
 from app.core.errors import problem_responses
 from app.core.etag import etag
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from app.core.responses import json_response
+from app.core.schemas import QueryDate
 from app.hazards import service
 from app.hazards.models import HazardCategory, HazardGrade, HazardScope, HazardStatus
 from app.hazards.schemas import (
@@ -77,7 +79,7 @@ def register_hazard(principal: Actor, body: HazardCreate) -> Response:
 
 
 @router.get("", response_model=Page[HazardPublic], responses=problem_responses(401, 403, 422))
-def list_hazards(
+async def list_hazards(
     principal: Reader,
     campaign_id: OrgIdQuery = None,
     school_id: OrgIdQuery = None,
@@ -92,10 +94,10 @@ def list_hazards(
         bool | None, Query(description="Deadline passed and still open (derived).")
     ] = None,
     supervised: Annotated[bool | None, Query(description="Under listed supervision.")] = None,
-    found_from: date | None = None,
-    found_to: date | None = None,
-    reported_from: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
-    reported_to: Annotated[date | None, Query(description="Local date, inclusive.")] = None,
+    found_from: QueryDate | None = None,
+    found_to: QueryDate | None = None,
+    reported_from: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
+    reported_to: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
     q: Annotated[
         str | None,
         Query(
@@ -137,8 +139,10 @@ def list_hazards(
         reported_to=reported_to,
         q=q,
     )
-    page = service.list_hazards(
-        principal, flt, sort=sort, cursor=cursor, limit=limit, with_total=with_total
+    page = await db.hot_read(
+        partial(service.list_hazards, sort=sort, cursor=cursor, limit=limit, with_total=with_total),
+        principal,
+        flt,
     )
     return json_response(page)
 
@@ -146,10 +150,10 @@ def list_hazards(
 @router.get(
     "/{hazard_id}", response_model=HazardPublic, responses=problem_responses(401, 403, 404, 422)
 )
-def get_hazard(principal: Reader, hazard_id: HazardId) -> Response:
+async def get_hazard(principal: Reader, hazard_id: HazardId) -> Response:
     """One hazard, with `overdue`, the plans covering it, and `allowed_actions`: the actions
     you may take now (show only those buttons). Another school's hazard is 404."""
-    return _hazard(service.get(principal, hazard_id))
+    return _hazard(await db.hot_read(service.get, principal, hazard_id))
 
 
 @router.patch(

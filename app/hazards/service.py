@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     String,
     and_,
     bindparam,
@@ -639,6 +640,7 @@ def _list_statement(
 
 
 def list_hazards(
+    conn: Connection,
     principal: Principal,
     flt: HazardFilter,
     *,
@@ -664,13 +666,12 @@ def list_hazards(
             stmt = _list_statement(principal, flt, sort, bool(cursor), limit)
             _LIST_MEMO[memo_key] = stmt
     shape = _Shaper(principal)
-    with db.connection() as conn:
-        rows = [shape.row(r) for r in conn.execute(stmt, params)]
-        total = None
-        if with_total:
-            total = conn.execute(
-                select(func.count()).select_from(_TABLE).where(*_where(principal, flt))
-            ).scalar_one()
+    rows = [shape.row(r) for r in conn.execute(stmt, params)]
+    total = None
+    if with_total:
+        total = conn.execute(
+            select(func.count()).select_from(_TABLE).where(*_where(principal, flt))
+        ).scalar_one()
     items, next_cursor = split_page(rows, limit, lambda r: (key_of(r), r["id"]))
     return {"items": list(items), "next_cursor": next_cursor, "total": total}
 
@@ -692,9 +693,8 @@ def _get_statement(principal: Principal) -> Any:
     return stmt
 
 
-def get(principal: Principal, hazard_id: int) -> dict[str, Any]:
-    with db.connection() as conn:
-        row = conn.execute(_get_statement(principal), {"hazard_id": hazard_id}).first()
+def get(conn: Connection, principal: Principal, hazard_id: int) -> dict[str, Any]:
+    row = conn.execute(_get_statement(principal), {"hazard_id": hazard_id}).first()
     if row is None:
         raise _not_found()
     return _Shaper(principal).row(row)

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -8,6 +7,7 @@ from app.auth.principal import Principal
 from app.core.errors import problem_responses
 from app.core.etag import etag
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from app.core.schemas import QueryDate
 from app.inspections import service
 from app.inspections.models import InspectionKind, InspectionResult
 from app.inspections.schemas import HazardLinks, InspectionCreate, InspectionPublic
@@ -44,8 +44,8 @@ def list_inspections(
         InspectionResult | None,
         Query(description="`passed`, `issues_found` or `serious_issues`."),
     ] = None,
-    inspected_from: Annotated[date | None, Query(description="On or after this date.")] = None,
-    inspected_to: Annotated[date | None, Query(description="On or before this date.")] = None,
+    inspected_from: Annotated[QueryDate | None, Query(description="On or after this date.")] = None,
+    inspected_to: Annotated[QueryDate | None, Query(description="On or before this date.")] = None,
     sort: Annotated[
         str, Query(max_length=20, description="`inspected_on`, `id`; prefix `-` to descend.")
     ] = "-inspected_on",

@@ -1,7 +1,6 @@
 """HTTP routes of the statistics (统计): overview, per-school and per-department tables, a time
 series and a progress chart. Every figure is scoped to what the caller may see."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from app.auth.principal import Principal, Scope
 from app.core.errors import Forbidden, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from app.core.responses import json_response
+from app.core.schemas import QueryDate
 from app.stats import chart, service
 from app.stats.schemas import DepartmentRow, Overview, SchoolRow, TimeSeries
 from app.stats.service import DEPARTMENT_SORTS, SCHOOL_SORTS, Window
@@ -54,9 +54,9 @@ Reader = Annotated[Principal, Depends(stats_reader)]
 DepartmentReader = Annotated[Principal, Depends(department_stats_reader)]
 CampaignQuery = Annotated[int, Query(ge=1, le=2**31 - 1, description="The campaign (required).")]
 FromQuery = Annotated[
-    date | None, Query(alias="from", description="Reported on or after this local date.")
+    QueryDate | None, Query(alias="from", description="Reported on or after this local date.")
 ]
-ToQuery = Annotated[date | None, Query(description="Reported on or before this local date.")]
+ToQuery = Annotated[QueryDate | None, Query(description="Reported on or before this local date.")]
 
 
 class Interval(StrEnum):
