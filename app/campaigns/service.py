@@ -66,7 +66,7 @@ def ensure_writable(
     """The campaign exists and is not closed. Other domains call this before any write.
 
     A plain column select, not an ORM load: every write in the system runs it."""
-    row = session.execute(_STATUS_AND_YEAR, {"campaign_id": campaign_id}).first()
+    row = session.connection().execute(_STATUS_AND_YEAR, {"campaign_id": campaign_id}).first()
     if row is None:
         raise Invalid(
             "campaign.unknown",

@@ -32,9 +32,10 @@ def reserve(session: Session, counter: Any, prefix: str, year: int, count: int =
     transaction. `counter` is a table model with integer columns `year` (key) and `last`."""
     table: Table = counter.__table__
     advance = _advance(table)
-    last = session.execute(advance, {"y": year, "n": count}).scalar()
+    conn = session.connection()  # Core on the session's transaction: no ORM execute path
+    last = conn.execute(advance, {"y": year, "n": count}).scalar()
     if last is None:  # the year's first code: create its counter row, then advance it
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(table).values(year=year, last=0).on_conflict_do_nothing())
-        last = session.execute(advance, {"y": year, "n": count}).scalar_one()
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(insert(table).values(year=year, last=0).on_conflict_do_nothing())
+        last = conn.execute(advance, {"y": year, "n": count}).scalar_one()
     return [f"{prefix}-{year}-{seq:06d}" for seq in range(last - count + 1, last + 1)]

@@ -1,12 +1,14 @@
 """Who may see which hazards. Every hazard list, get, export, stat and attachment check
 starts from `visible_hazards`. Deny by default."""
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlmodel import col
 
 from app.auth.principal import Principal
 from app.hazards.models import Hazard
-from app.orgs.models import Org
+from app.orgs.models import Org, SchoolType
 from app.users.models import Capability, Role
 
 
@@ -39,7 +41,23 @@ def visible_hazards(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def may_register_at(principal: Principal, school: Org) -> bool:
+class SchoolFacts(Protocol):
+    """What registering a hazard needs to know of its school: an `Org`, or the few columns
+    the register path reads instead of loading one."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def supervising_org_id(self) -> int | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lng(self) -> float | None: ...
+    @property
+    def school_type(self) -> SchoolType | None: ...
+
+
+def may_register_at(principal: Principal, school: SchoolFacts) -> bool:
     """Whether `principal` may register a hazard at `school`: a school at itself; inspectors
     and the office anywhere; a department at the schools it supervises."""
     if principal.role == Role.office or principal.can(Capability.inspector):
