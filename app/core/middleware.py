@@ -5,6 +5,7 @@ Pure ASGI rather than `BaseHTTPMiddleware`: the latter costs a task and a stream
 on the hot path.
 """
 
+import functools
 import logging
 import random
 import re
@@ -34,6 +35,19 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# Any token is a valid HTTP method: labels take the known ones, so a scanner cannot grow
+# the number of series without bound.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@functools.cache
+def _series(method: str, template: str, status: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of one (method, route, status), looked up
+    once: `labels()` validates and hashes its arguments on every call. Bounded by the
+    routes, `_METHODS` and the status codes the app answers with."""
+    return REQUESTS.labels(method, template, str(status)), LATENCY.labels(method, template)
+
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Control characters other than tab, line feed and carriage return: PostgreSQL cannot store
@@ -330,9 +344,10 @@ class RequestMiddleware:
         elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
         template = _templates.template(scope.get("app"), route) or "unmatched"
-        method = scope["method"]
-        REQUESTS.labels(method, template, str(status)).inc()
-        LATENCY.labels(method, template).observe(elapsed)
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        requests, latency = _series(method, template, status)
+        requests.inc()
+        latency.observe(elapsed)
         state = scope.get("state") or {}
         principal = state.get("principal")
         log.info(

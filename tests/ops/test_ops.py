@@ -131,6 +131,16 @@ def test_metrics_count_requests_under_their_route_template(
     )
 
 
+def test_unknown_methods_share_one_metrics_series(client: TestClient) -> None:
+    """Any token is a valid HTTP method; the method label must not grow with them."""
+    for method in ("BREW", "PROPFIND"):
+        client.request(method, "/health")
+    text_ = client.get("/metrics").text
+    assert 'method="BREW"' not in text_
+    assert 'method="PROPFIND"' not in text_
+    assert _sample(text_, "http_requests_total", method="OTHER", route="/health", status="405") >= 2
+
+
 def test_metrics_count_server_errors_by_status(client: TestClient) -> None:
     before = _sample(
         client.get("/metrics").text,
