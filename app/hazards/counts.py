@@ -7,6 +7,13 @@ One `GROUP BY` over a covering index still reads every index entry of the campai
 reports on (status, grade, category, scope, listed supervision, closed on time or late): at
 most 7 × 2 × 10 × 2 × 2 × 3 rows, whatever the number of hazards.
 
+Overdue (open, deadline before today) depends on the day it is asked, so it cannot be a
+dimension of `HazardCount`; `HazardDueCount` holds, per campaign, how many open hazards fall
+due on each day instead. Overdue on any day is then the sum of the rows before it: one row
+per deadline day in use (about a hundred per campaign), not one per hazard. The key of a
+hazard (`key_of`) carries that deadline, so every caller of `key_of` / `apply` keeps both
+tables in step.
+
 Neither school nor responsible org is a dimension on purpose: with them the table would hold
 nearly one row per hazard in a province-sized deployment and summing it would be no faster
 than the live query. A school's or department's own figures come from the live query over
@@ -35,13 +42,14 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.core.time import local_date
-from app.hazards.models import Hazard, HazardStatus
+from app.hazards.models import OPEN_STATUSES, Hazard, HazardStatus
 from app.stats.sql import local_day
 
 # Closed on time (on or before the deadline), late, or neither (not closed / no deadline).
 NOT_JUDGED, ON_TIME, LATE = 0, 1, 2
 
 DIMENSIONS = ("campaign_id", "status", "grade", "category", "scope", "supervised", "timeliness")
+_OPEN = frozenset(s.value for s in OPEN_STATUSES)
 _TRACKED = (
     "campaign_id",
     "status",
@@ -74,7 +82,21 @@ class HazardCount(SQLModel, table=True):
     n: int = 0
 
 
-Key = tuple[int, str, str, str, str, bool, int]
+class HazardDueCount(SQLModel, table=True):
+    """How many open hazards of a campaign fall due on one day (overdue = the days before
+    today)."""
+
+    __tablename__ = "hazard_due_count"
+    __table_args__ = (UniqueConstraint("campaign_id", "deadline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    deadline: date
+    n: int = 0
+
+
+# The `HazardCount` dimensions, then the deadline if the hazard is open (else None).
+Key = tuple[int, str, str, str, str, bool, int, date | None]
 
 
 def _code(value: Any) -> str:
@@ -102,8 +124,9 @@ def timeliness_sql() -> Any:
 
 
 def key_of(values: Mapping[str, Any]) -> Key:
-    """The counter a hazard (given as its column values) falls into."""
+    """The counters a hazard (given as its column values) falls into."""
     status = values.get("status") or HazardStatus.reported
+    deadline = values.get("deadline")
     return (
         int(values["campaign_id"]),
         _code(status),
@@ -111,7 +134,8 @@ def key_of(values: Mapping[str, Any]) -> Key:
         _code(values["category"]),
         _code(values["scope"]),
         bool(values.get("supervised") or False),
-        timeliness(status, values.get("deadline"), values.get("closed_at")),
+        timeliness(status, deadline, values.get("closed_at")),
+        deadline if _code(status) in _OPEN else None,
     )
 
 
@@ -130,22 +154,32 @@ def _values(obj: Hazard, *, old: bool) -> dict[str, Any]:
 
 
 def apply(session: OrmSession, deltas: Mapping[Key, int]) -> None:
-    """Add `deltas` to the counters, in the caller's transaction (one upsert statement)."""
-    rows = [dict(zip(DIMENSIONS, key, strict=True), n=n) for key, n in deltas.items() if n]
-    if not rows:
-        return
+    """Add `deltas` to the counters, in the caller's transaction (one upsert per table that
+    changes). Rows go in key order, so concurrent writers lock counter rows in one order."""
+    counted: Counter[tuple[Any, ...]] = Counter()
+    due: Counter[tuple[int, date]] = Counter()
+    for key, n in deltas.items():
+        counted[key[:7]] += n
+        if key[7] is not None:
+            due[(key[0], key[7])] += n
     connection = session.connection()
-    connection.execute(_upsert(connection.dialect.name), rows)
+    for table, names, moved in (
+        (HazardCount, DIMENSIONS, counted),
+        (HazardDueCount, ("campaign_id", "deadline"), due),
+    ):
+        rows = [dict(zip(names, k, strict=True), n=n) for k, n in sorted(moved.items()) if n]
+        if rows:
+            connection.execute(_upsert(connection.dialect.name, table.__tablename__, names), rows)
 
 
 @cache
-def _upsert(dialect: str) -> Any:
-    """The counters' upsert, built once per database kind (every hazard write runs it)."""
+def _upsert(dialect: str, tablename: str, names: tuple[str, ...]) -> Any:
+    """A counter table's upsert, built once per database kind (every hazard write runs it)."""
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = SQLModel.metadata.tables[HazardCount.__tablename__]
+    table = SQLModel.metadata.tables[tablename]
     stmt = insert_(table)
     return stmt.on_conflict_do_update(
-        index_elements=list(DIMENSIONS), set_={"n": table.c.n + stmt.excluded.n}
+        index_elements=list(names), set_={"n": table.c.n + stmt.excluded.n}
     )
 
 
@@ -176,7 +210,7 @@ def _count_flushed_hazards(session: OrmSession, _ctx: UOWTransaction) -> None:
 def rebuild(session: Session, campaign_id: int | None = None) -> int:
     """Recompute the counters from the hazard table (all campaigns or one); returns the
     number of counter rows written."""
-    clear = delete(HazardCount)
+    clear, clear_due = delete(HazardCount), delete(HazardDueCount)
     dims = [
         col(Hazard.campaign_id),
         col(Hazard.status),
@@ -187,9 +221,24 @@ def rebuild(session: Session, campaign_id: int | None = None) -> int:
         timeliness_sql(),
     ]
     source = select(*dims, func.count()).group_by(*dims)
+    due_dims = [col(Hazard.campaign_id), col(Hazard.deadline)]
+    due_source = (
+        select(*due_dims, func.count())
+        .where(col(Hazard.status).in_(OPEN_STATUSES), col(Hazard.deadline).is_not(None))
+        .group_by(*due_dims)
+    )
     if campaign_id is not None:
         clear = clear.where(col(HazardCount.campaign_id) == campaign_id)
+        clear_due = clear_due.where(col(HazardDueCount.campaign_id) == campaign_id)
         source = source.where(col(Hazard.campaign_id) == campaign_id)
+        due_source = due_source.where(col(Hazard.campaign_id) == campaign_id)
     session.execute(clear)
+    session.execute(clear_due)
     session.execute(insert(HazardCount).from_select([*DIMENSIONS, "n"], source))
-    return int(session.execute(select(func.count()).select_from(HazardCount)).scalar_one())
+    session.execute(
+        insert(HazardDueCount).from_select(["campaign_id", "deadline", "n"], due_source)
+    )
+    return sum(
+        int(session.execute(select(func.count()).select_from(t)).scalar_one())
+        for t in (HazardCount, HazardDueCount)
+    )

@@ -3,8 +3,8 @@
 Every figure is computed in the database by an aggregate query (GROUP BY / conditional SUM)
 that starts from the domain's visibility rule; no hazard row is ever loaded into Python.
 The district overview (callers who see everything, no date range) reads the counters kept
-on write (`app.hazards.counts`); everyone else, and any date range, gets the live query over
-covering indexes. Overdue depends on today's date, so it is always a live indexed count.
+on write (`app.hazards.counts`), overdue included: the open hazards per deadline day, summed
+up to today. Everyone else, and any date range, gets the live query over covering indexes.
 """
 
 from collections.abc import Iterable, Sequence
@@ -25,7 +25,7 @@ from app.core import db
 from app.core.errors import Invalid, NotFound, field_error
 from app.core.pagination import keyset, parse_sort, split_page
 from app.core.time import local_zone, today
-from app.hazards.counts import LATE, ON_TIME, HazardCount, timeliness_sql
+from app.hazards.counts import LATE, ON_TIME, HazardCount, HazardDueCount, timeliness_sql
 from app.hazards.models import (
     OPEN_STATUSES,
     Hazard,
@@ -319,6 +319,14 @@ def count_overdue(
     return int(session.execute(stmt).scalar_one())
 
 
+def counted_overdue_statement(campaign_id: int, day: date) -> Any:
+    """Overdue from the counters: the open hazards of the days before `day`, one row per
+    deadline day read from the (campaign_id, deadline) unique index."""
+    return select(func.coalesce(func.sum(col(HazardDueCount.n)), 0)).where(
+        col(HazardDueCount.campaign_id) == campaign_id, col(HazardDueCount.deadline) < day
+    )
+
+
 def overview_in(
     session: Session,
     principal: Principal,
@@ -333,14 +341,16 @@ def overview_in(
     day = day or today()
     if principal.sees_district and window == Window():
         rows: Sequence[Any] = _counter_rows(session, campaign_id)
+        overdue = int(session.execute(counted_overdue_statement(campaign_id, day)).scalar_one())
     else:
         rows = session.execute(overview_statement(principal, campaign_id, window)).all()
+        overdue = count_overdue(session, principal, campaign_id, window, day)
     return Overview(
         campaign_id=campaign_id,
         from_=window.start,
         to=window.end,
         as_of=day,
-        hazards=hazard_figures(rows, count_overdue(session, principal, campaign_id, window, day)),
+        hazards=hazard_figures(rows, overdue),
         plans=_plan_figures(session, principal, campaign_id),
         tasks=_task_figures(session, principal, campaign_id, day),
         cases=_case_figures(session, principal, campaign_id),

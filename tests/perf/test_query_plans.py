@@ -8,6 +8,7 @@ filter and the order, which is what the schema must guarantee.
 """
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from app.core import db
 from app.core.pagination import cursor_position, encode_cursor
 from app.hazards import service
 from app.hazards.models import HazardStatus
+from app.stats import service as stats_service
 from app.users.models import Role
 
 OFFICE = Principal(kind="user", id=1, role=Role.office, org_id=1)
@@ -161,3 +163,22 @@ def test_get_by_id_reads_one_row_by_primary_key_and_probes_plans_by_index(
         assert "id = " in plan.split("Index Cond", 1)[1].split("\n", 1)[0], plan
     assert "ix_plan_hazard_hazard_id" in plan, plan
     assert "ix_hazard_extension_hazard_id" in plan, plan
+
+
+def test_district_overdue_sums_a_range_of_the_due_counters_index(conn: Connection) -> None:
+    """`GET /stats/overview` for the district (issue 10): overdue is a range of the
+    (campaign_id, deadline) unique index of `hazard_due_count`, one row per deadline day,
+    not a count over the campaign's hazards."""
+    stmt = stats_service.counted_overdue_statement(1, date(2026, 11, 28))
+    lines = _plan(conn, stmt, {})
+    plan = "\n".join(lines)
+    if conn.dialect.name == "sqlite":
+        assert lines == [
+            "SEARCH hazard_due_count USING INDEX sqlite_autoindex_hazard_due_count_1 "
+            "(campaign_id=? AND deadline<?)"
+        ], plan
+    else:
+        scans = [line for line in lines if " on " in line]
+        assert len(scans) == 1, plan
+        assert "uq_hazard_due_count_campaign_id_deadline on hazard_due_count" in scans[0], plan
+        assert "(campaign_id = 1) AND (deadline < " in plan.split("Index Cond", 1)[1], plan

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -10,11 +11,12 @@ from sqlmodel import col, select
 from app.auth.principal import Principal
 from app.core import db
 from app.hazards import counts
-from app.hazards.counts import HazardCount
+from app.hazards.counts import HazardCount, HazardDueCount
 from app.hazards.models import Hazard, HazardStatus
-from app.stats.service import Window, overview_statement
+from app.stats.service import Window, count_overdue, counted_overdue_statement, overview_statement
 from app.users.models import Role
 from tests.conftest import World, make_campaign, make_hazard
+from tests.hazards.helpers import act, evidence, register
 from tests.stats.dataset import TODAY, at, build
 
 URL = "/api/v1/stats/overview"
@@ -176,12 +178,68 @@ def test_counters_follow_transitions_and_rebuild(world: World, frozen: None) -> 
             (r.status, r.grade, r.category, r.scope, r.supervised, r.timeliness): r.n for r in rows
         }
 
-    kept = snapshot()
+    def due() -> dict[date, int]:
+        with db.read() as session:
+            rows = session.exec(select(HazardDueCount).where(col(HazardDueCount.n) != 0)).all()
+        return {r.deadline: r.n for r in rows}
+
+    kept, kept_due = snapshot(), due()
     assert kept[("closed", "general", "fire", "campus", False, counts.ON_TIME)] == 2
     assert sum(n for k, n in kept.items() if k[0] == "escalated") == 0
+    # Open with a deadline: hazard 3 (rectifying, 12-02); 4 closed, 6 rectified, 7 deleted.
+    assert kept_due == {date(2026, 12, 2): 1}
     with db.write() as session:
         counts.rebuild(session)
     assert snapshot() == kept
+    assert due() == kept_due
+
+
+def _overdue_both_ways(campaign_id: int, day: date) -> tuple[int, int]:
+    """(from the counters, live) for the district on `day`."""
+    office = Principal(kind="user", id=1, role=Role.office, org_id=1)
+    with db.read() as session:
+        counted = int(session.execute(counted_overdue_statement(campaign_id, day)).scalar_one())
+        live = count_overdue(session, office, campaign_id, Window(), day)
+    return counted, live
+
+
+@time_machine.travel("2026-11-26 09:00 +08:00", tick=False)
+def test_counted_overdue_follows_every_deadline_and_status_move(
+    client: TestClient, world: World
+) -> None:
+    """Overdue from the counters equals the live count on every day around the deadlines,
+    after each action that sets, moves or ends a deadline (Core updates in the service)."""
+    days = [date(2026, 11, 20) + timedelta(days=d) for d in range(40)]
+
+    def check(expect_on_dec_10: int) -> None:
+        for day in days:
+            counted, live = _overdue_both_ways(world.campaign_id, day)
+            assert counted == live, (day, counted, live)
+        assert _overdue_both_ways(world.campaign_id, date(2026, 12, 10))[0] == expect_on_dec_10
+
+    def step(who: str, hazard_id: int, action: str, body: dict[str, Any]) -> None:
+        r = act(client, world, who, hazard_id, action, body)
+        assert r.status_code == 200, r.text
+
+    first, second = register(client, world), register(client, world)
+    check(0)  # reported, no deadline
+    step("school_a", first["id"], "start", {"deadline": "2026-12-04"})
+    step("school_a", second["id"], "start", {"deadline": "2026-12-04"})
+    check(2)
+    step("school_a", first["id"], "request-extension",
+         {"reason": "材料未到", "requested_deadline": "2026-12-18"})  # fmt: skip
+    extension = client.get(
+        f"/api/v1/hazards/{first['id']}/extensions", headers=world.h.office
+    ).json()["items"][0]
+    step("office", first["id"], "grant-extension", {"extension_id": extension["id"]})
+    check(1)
+    step("school_a", second["id"], "submit-rectification",
+         {"note": "已整改", "attachment_ids": [evidence(second["id"])]})  # fmt: skip
+    check(0)  # rectified is not open
+    step("inspector", second["id"], "reject", {"comment": "整改不到位"})
+    check(1)  # rejected is open again, with its deadline
+    step("office", first["id"], "void", {"reason": "重复登记"})
+    check(1)
 
 
 def test_bulk_insert_counts_with_add_bulk(world: World, frozen: None) -> None:
