@@ -252,39 +252,40 @@ def _plan_figures(session: Session, principal: Principal, campaign_id: int) -> P
 def _task_figures(
     session: Session, principal: Principal, campaign_id: int, day: date
 ) -> TaskFigures | None:
+    """Assignments by status with how many are overdue, reports by status with how many
+    came late: two grouped statements."""
     if principal.role not in (Role.office, Role.department, Role.service):
         return None
     in_campaign = col(Task.campaign_id) == campaign_id
     assignments = (
-        select(col(TaskAssignment.status), func.count())
+        select(col(TaskAssignment.status), func.count(), _sum_if(overdue_clause(day)))
         .join(Task, col(Task.id) == col(TaskAssignment.task_id))
         .where(in_campaign, visible_assignments(principal))
         .group_by(col(TaskAssignment.status))
     )
     reports = (
-        select(col(TaskReport.status), func.count())
+        select(col(TaskReport.status), func.count(), _sum_if(col(TaskReport.late).is_(True)))
         .join(Task, col(Task.id) == col(TaskReport.task_id))
         .where(in_campaign, visible_reports(principal))
         .group_by(col(TaskReport.status))
     )
-    overdue = (
-        select(func.count())
-        .select_from(TaskAssignment)
-        .join(Task, col(Task.id) == col(TaskAssignment.task_id))
-        .where(in_campaign, visible_assignments(principal), overdue_clause(day))
-    )
-    late = (
-        select(func.count())
-        .select_from(TaskReport)
-        .join(Task, col(Task.id) == col(TaskReport.task_id))
-        .where(in_campaign, visible_reports(principal), col(TaskReport.late).is_(True))
-    )
+    by_assignment, overdue = _by_with(session, assignments, AssignmentStatus)
+    by_report, late = _by_with(session, reports, ReportStatus)
     return TaskFigures(
-        assignments_by_status=_by(session, assignments, AssignmentStatus),
-        reports_by_status=_by(session, reports, ReportStatus),
-        overdue_assignments=int(session.execute(overdue).scalar_one()),
-        late_reports=int(session.execute(late).scalar_one()),
+        assignments_by_status=by_assignment,
+        reports_by_status=by_report,
+        overdue_assignments=overdue,
+        late_reports=late,
     )
+
+
+def _by_with(session: Session, stmt: Any, codes: Iterable[Any]) -> tuple[dict[str, int], int]:
+    """Rows (code, n, flagged): counts per code, and the flagged ones over all codes."""
+    out, flagged = _zeros(codes), 0
+    for code, n, k in session.execute(stmt).all():
+        out[_code(code)] = out.get(_code(code), 0) + int(n)
+        flagged += int(k)
+    return out, flagged
 
 
 def _case_figures(session: Session, principal: Principal, campaign_id: int) -> CaseFigures | None:

@@ -18,6 +18,7 @@ from app.users.models import Role
 from tests.conftest import World, make_campaign, make_hazard
 from tests.hazards.helpers import act, evidence, register
 from tests.stats.dataset import TODAY, at, build
+from tests.tasks.helpers import create_task, submit
 
 URL = "/api/v1/stats/overview"
 
@@ -333,3 +334,35 @@ def test_rebuild_counts_command_repairs_drift(
     assert "rebuilt" in capsys.readouterr().out
     with db.read() as session:
         assert session.exec(select(HazardCount.n)).all() == [1]
+
+
+def test_task_figures_count_assignments_reports_overdue_and_late(
+    client: TestClient, world: World
+) -> None:
+    """Two tasks: 教体局 leads one due 12-10 with 城建局 (reports on time) and 公安局
+    (reports late, on 12-11); 镇政府 leads one due 12-20. On 12-11 only 教体局's own
+    assignment is overdue."""
+    with time_machine.travel(date(2026, 12, 1), tick=False):
+        task = create_task(client, world, participants=("chengjian", "police"), due_on="2026-12-10")
+        create_task(client, world, lead="town", participants=(), due_on="2026-12-20")
+        assert submit(client, world.h.chengjian, task["id"]).status_code == 201
+    with time_machine.travel(date(2026, 12, 11), tick=False):
+        assert submit(client, world.h.police, task["id"]).status_code == 201
+        office = _overview(client, world.h.office, world.campaign_id)["tasks"]
+        police = _overview(client, world.h.police, world.campaign_id)["tasks"]
+    assert office == {
+        "assignments_by_status": {
+            "assigned": 2,
+            "in_progress": 0,
+            "reported": 2,
+            "accepted": 0,
+            "returned": 0,
+        },
+        "reports_by_status": {"submitted": 2, "accepted": 0, "returned": 0},
+        "overdue_assignments": 1,
+        "late_reports": 1,
+    }
+    # 公安局 sees only its own assignment and report.
+    assert police["assignments_by_status"]["reported"] == 1
+    assert sum(police["assignments_by_status"].values()) == 1
+    assert (police["overdue_assignments"], police["late_reports"]) == (0, 1)
