@@ -300,6 +300,110 @@ def _get_readers() -> _Readers:
     return _readers
 
 
+class Prepared:
+    """A SELECT run straight on the DBAPI cursor of a reader connection.
+
+    SQLAlchemy's execute path (execution context, events, Row objects) cost more than SQLite
+    itself on a get-by-id: 67 of 92 µs (measured, 1M hazards). Here the statement is
+    compiled once per dialect, with the order of its parameters, their bind processors and
+    the result processors of its columns; a call binds, executes and converts only. Rows
+    come back as lists in the order of the statement's columns. Errors are raised as
+    SQLAlchemy's, with `connection_invalidated` set when the server dropped the connection.
+
+    Keep a Prepared as long as its statement (memoised alongside it), never by `id()`."""
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect, params: dict[str, Any]) -> "_Compiled":
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect, params)
+        return compiled
+
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[list[Any]]:
+        return self._compiled(conn.dialect, params).run(conn, params, one=False)
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> list[Any] | None:
+        rows = self._compiled(conn.dialect, params).run(conn, params, one=True)
+        return rows[0] if rows else None
+
+
+class _Compiled:
+    __slots__ = (
+        "binds",
+        "compiled",
+        "defaults",
+        "dialect",
+        "expanding",
+        "names",
+        "processors",
+        "types",
+    )
+
+    def __init__(self, statement: Any, dialect: Dialect, params: dict[str, Any]) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.dialect = dialect
+        # Values fixed in the statement (the caller's org in a visibility rule).
+        self.defaults = {
+            k: v for k, v in compiled.construct_params(params).items() if k not in params
+        }
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self.expanding = any(bind.expanding for bind in compiled.binds.values())
+        self.names = compiled.positiontup if compiled.positional else None
+        self.types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+        # Built on the first run: some drivers' processors depend on the type codes in
+        # `cursor.description` (psycopg's numerics).
+        self.processors: list[Any] | None = None
+
+    def run(self, conn: Connection, params: dict[str, Any], *, one: bool) -> list[list[Any]]:
+        values = {**self.defaults, **params}
+        sql, names = self.compiled.string, self.names
+        if self.expanding:  # `IN (…)` with a list: one placeholder per item, per call
+            state = self.compiled.construct_expanded_state(values)
+            sql, values = state.statement, state.parameters
+            names = state.positiontup if names is not None else None
+        binds = self.binds
+        for name, value in values.items():
+            process = binds.get(name)
+            if process is not None and value is not None:
+                values[name] = process(value)
+        args: Any = [values[n] for n in names] if names is not None else values
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(sql, args)
+            raw = [cursor.fetchone()] if one else cursor.fetchall()
+            processors = self.processors
+            if processors is None:
+                processors = self.processors = [
+                    t.result_processor(self.dialect, d[1])
+                    for t, d in zip(self.types, cursor.description, strict=True)
+                ]
+        except self.dialect.loaded_dbapi.Error as exc:
+            dropped = self.dialect.is_disconnect(exc, dbapi_conn, cursor)
+            if dropped:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                sql, args, exc, self.dialect.loaded_dbapi.Error, connection_invalidated=dropped
+            ) from exc
+        finally:
+            cursor.close()
+        return [
+            [v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)]
+            for row in raw
+            if row is not None
+        ]
+
+
 async def hot_read(fn: Callable[..., T], *args: Any) -> T:
     """`fn(connection, *args)` on a reader thread, for `async def` routes on hot paths.
 

@@ -632,7 +632,7 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], Sort
 
 # Built list statements by (caller, filters set, sort, cursor or not, limit): building one
 # and computing its cache key costs more CPU than running it, so each is built once.
-_LIST_MEMO: dict[tuple[Any, ...], Any] = {}
+_LIST_MEMO: dict[tuple[Any, ...], db.Prepared] = {}
 
 
 def _list_statement(
@@ -677,17 +677,19 @@ def list_hazards(
     if cursor:
         params["cursor_key"], params["cursor_id"] = cursor_position(cursor, coerce)
     if flt.q:  # the search text is escaped into the statement: not reusable
-        stmt = _list_statement(principal, flt, sort, bool(cursor), limit)
+        page = db.Prepared(_list_statement(principal, flt, sort, bool(cursor), limit))
     else:
         memo_key = (principal, tuple(params), flt.overdue, sort, limit)
-        stmt = _LIST_MEMO.get(memo_key)
-        if stmt is None:
+        memo = _LIST_MEMO.get(memo_key)
+        if memo is None:
             if len(_LIST_MEMO) >= _MEMO_SIZE:
                 _LIST_MEMO.clear()
-            stmt = _list_statement(principal, flt, sort, bool(cursor), limit)
-            _LIST_MEMO[memo_key] = stmt
+            memo = _LIST_MEMO[memo_key] = db.Prepared(
+                _list_statement(principal, flt, sort, bool(cursor), limit)
+            )
+        page = memo
     shape = _Shaper(principal)
-    rows = [shape.row(r) for r in conn.execute(stmt, params)]
+    rows = [shape.row(r) for r in page.all(conn, params)]
     total = None
     if with_total:
         total = conn.execute(
@@ -697,25 +699,28 @@ def list_hazards(
     return {"items": list(items), "next_cursor": next_cursor, "total": total}
 
 
-_GET_MEMO: dict[Principal, Any] = {}
-
-
 def _get_statement(principal: Principal) -> Any:
-    """The get-by-id statement for this caller, built once: the hazard's columns, plan ids
-    and pending flag in one round trip, with the caller's visibility rule."""
-    stmt = _GET_MEMO.get(principal)
-    if stmt is None:
+    """The get-by-id statement for this caller: the hazard's columns, plan ids and pending
+    flag in one round trip, with the caller's visibility rule."""
+    return sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id)).where(
+        _TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal)
+    )
+
+
+_GET_MEMO: dict[Principal, db.Prepared] = {}
+
+
+def _get_prepared(principal: Principal) -> db.Prepared:
+    prepared = _GET_MEMO.get(principal)
+    if prepared is None:
         if len(_GET_MEMO) >= _MEMO_SIZE:
             _GET_MEMO.clear()
-        stmt = sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id)).where(
-            _TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal)
-        )
-        _GET_MEMO[principal] = stmt
-    return stmt
+        prepared = _GET_MEMO[principal] = db.Prepared(_get_statement(principal))
+    return prepared
 
 
 def get(conn: Connection, principal: Principal, hazard_id: int) -> dict[str, Any]:
-    row = conn.execute(_get_statement(principal), {"hazard_id": hazard_id}).first()
+    row = _get_prepared(principal).first(conn, {"hazard_id": hazard_id})
     if row is None:
         raise _not_found()
     return _Shaper(principal).row(row)

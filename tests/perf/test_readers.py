@@ -5,7 +5,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Integer, literal, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.core import db
@@ -58,8 +58,13 @@ async def test_a_dropped_reader_connection_is_replaced() -> None:
             admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
         admin.commit()
 
+    # The hazard reads run `db.Prepared` statements on the driver's cursor directly.
+    prepared = db.Prepared(select(literal(1, Integer)))
+
     def one(conn: Connection) -> int:
-        return int(conn.execute(text("SELECT 1")).scalar_one())
+        row = prepared.first(conn, {})
+        assert row is not None
+        return int(row[0])
 
     # Every reader's connection is gone: each read fails over to a new one, none fails.
     results = [await db.hot_read(one) for _ in range(get_settings().db_read_threads * 4)]
