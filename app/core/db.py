@@ -10,15 +10,17 @@ The hottest reads (a hazard, a page of the register) do not use sessions or the 
 """
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -171,8 +173,6 @@ def configure_threads() -> None:
       a write) finds one even when every thread does so at once, so it can never wait on a
       connection held by a thread that is itself waiting (the deadlock of issue 10).
     """
-    from anyio import to_thread
-
     to_thread.current_default_thread_limiter().total_tokens = get_settings().db_pool_size
 
 
@@ -409,8 +409,9 @@ async def hot_read(fn: Callable[..., T], *args: Any) -> T:
 
     `fn` runs one or a few statements and shapes the rows; nothing it does may write."""
     readers = _get_readers()
+    context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(
-        readers.executor, readers.call, fn, args
+        readers.executor, partial(context.run, readers.call, fn, args)
     )
 
 
@@ -444,6 +445,29 @@ def _writer_slot(engine: Engine) -> Iterator[None]:
         yield
     finally:
         _sqlite_writer.release()
+
+
+_writer_thread: ThreadPoolExecutor | None = None
+
+
+async def in_writer(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`, a unit of work that writes, off the event loop: for `async def` routes.
+
+    SQLite admits one writer at a time, so its writes run on one thread of their own: with a
+    thread per waiting request, 32 writers queued on the write lock cost wake-ups and GIL
+    hand-offs and wrote nothing sooner. On PostgreSQL concurrent transactions are the point:
+    the thread pool (sized to the connection pool, see `configure_threads`)."""
+    global _writer_thread
+    if get_engine().dialect.name != "sqlite":
+        return await to_thread.run_sync(partial(fn, *args))
+    if _writer_thread is None:
+        _writer_thread = ThreadPoolExecutor(1, thread_name_prefix="db-write")
+    # The request's context (its request id, which audit rows carry) goes along, as
+    # AnyIO's thread pool would carry it.
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(
+        _writer_thread, partial(context.run, fn, *args)
+    )
 
 
 @contextmanager

@@ -67,7 +67,7 @@ def _hazard(content: dict[str, Any], status_code: int = 200) -> Response:
     status_code=201,
     responses=problem_responses(401, 403, 409, 422),
 )
-def register_hazard(principal: Actor, body: HazardCreate) -> Response:
+async def register_hazard(principal: Actor, body: HazardCreate) -> Response:
     """Register a hazard (登记). A school registers at itself; a department at the schools it
     supervises; inspectors and the office at any school. The hazard gets a code
     `YH-<year>-<seq>`, status `reported`, and its school as the responsible org. A `major`
@@ -75,7 +75,7 @@ def register_hazard(principal: Actor, body: HazardCreate) -> Response:
 
     For a surroundings venue with coordinates, `distance_m` to the school is computed and
     `venue_unlawful` set when the venue is inside the legal distance (e.g. 网吧 within 200 m)."""
-    return _hazard(service.register(principal, body), 201)
+    return _hazard(await db.in_writer(service.register, principal, body), 201)
 
 
 @router.get("", response_model=Page[HazardPublic], responses=problem_responses(401, 403, 422))
@@ -161,7 +161,7 @@ async def get_hazard(principal: Reader, hazard_id: HazardId) -> Response:
     response_model=HazardPublic,
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
-def update_hazard(
+async def update_hazard(
     principal: Actor,
     hazard_id: HazardId,
     body: HazardUpdate,
@@ -170,7 +170,7 @@ def update_hazard(
     """Correct title, description, location, coordinates, found date or responsible person
     while the hazard is `reported`, `rectifying` or `escalated` (its school, the org that
     registered it, or the office). `If-Match` is required. Recorded on the timeline."""
-    return _hazard(service.update(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.update, principal, hazard_id, body, if_match))
 
 
 @router.get(
@@ -221,35 +221,35 @@ def list_hazard_extensions(
 
 
 @router.post("/{hazard_id}/start", response_model=HazardPublic, responses=ACTION_ERRORS)
-def start(
+async def start(
     principal: Actor, hazard_id: HazardId, body: StartInput, if_match: IfMatch = None
 ) -> Response:
     """`reported` → `rectifying` (开始整改), by the responsible org. Optionally set a deadline:
     `deadline` (a date) or `deadline_working_days` (N working days on the official calendar)."""
-    return _hazard(service.start(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.start, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/escalate", response_model=HazardPublic, responses=ACTION_ERRORS)
-def escalate(
+async def escalate(
     principal: Actor, hazard_id: HazardId, body: EscalateInput, if_match: IfMatch = None
 ) -> Response:
     """`reported`/`rectifying` → `escalated` (上报办公室): the school cannot fix it and says why."""
-    return _hazard(service.escalate(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.escalate, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/assign", response_model=HazardPublic, responses=ACTION_ERRORS)
-def assign(
+async def assign(
     principal: Actor, hazard_id: HazardId, body: AssignInput, if_match: IfMatch = None
 ) -> Response:
     """`escalated` → `rectifying` (责成有关部门限期整改), office only: the department in `org_id`
     becomes responsible, with a deadline (a date or N working days)."""
-    return _hazard(service.assign(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.assign, principal, hazard_id, body, if_match))
 
 
 @router.post(
     "/{hazard_id}/submit-rectification", response_model=HazardPublic, responses=ACTION_ERRORS
 )
-def submit_rectification(
+async def submit_rectification(
     principal: Actor,
     hazard_id: HazardId,
     body: SubmitRectificationInput,
@@ -258,73 +258,81 @@ def submit_rectification(
     """`rectifying`/`rejected` → `rectified` (提交整改结果), by the responsible org: what was done
     and at least one evidence attachment uploaded to this hazard first. A major hazard needs
     an approved rectification plan (409 `hazard.plan_required`)."""
-    return _hazard(service.submit_rectification(principal, hazard_id, body, if_match))
+    return _hazard(
+        await db.in_writer(service.submit_rectification, principal, hazard_id, body, if_match)
+    )
 
 
 @router.post("/{hazard_id}/verify", response_model=HazardPublic, responses=ACTION_ERRORS)
-def verify(
+async def verify(
     principal: Actor, hazard_id: HazardId, body: VerifyInput, if_match: IfMatch = None
 ) -> Response:
     """`rectified` → `closed` (复查合格销号), by the office or an inspector."""
-    return _hazard(service.verify(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.verify, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/reject", response_model=HazardPublic, responses=ACTION_ERRORS)
-def reject(
+async def reject(
     principal: Actor, hazard_id: HazardId, body: RejectInput, if_match: IfMatch = None
 ) -> Response:
     """`rectified` → `rejected` (复查不合格), by the office or an inspector, with the reason; the
     responsible org then submits again."""
-    return _hazard(service.reject(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.reject, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/void", response_model=HazardPublic, responses=ACTION_ERRORS)
-def void(
+async def void(
     principal: Actor, hazard_id: HazardId, body: VoidInput, if_match: IfMatch = None
 ) -> Response:
     """Any open status → `void` (作废), office only, with a reason; optionally the hazard this
     one duplicates (`duplicate_of_id`, which stays open)."""
-    return _hazard(service.void(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.void, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/supervise", response_model=HazardPublic, responses=ACTION_ERRORS)
-def supervise(
+async def supervise(
     principal: Actor, hazard_id: HazardId, body: SuperviseInput, if_match: IfMatch = None
 ) -> Response:
     """Put a major hazard under listed supervision (挂牌督办), office only: notice number,
     supervising org and deadline. The status does not change; `supervised` becomes true."""
-    return _hazard(service.supervise(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.supervise, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/delist", response_model=HazardPublic, responses=ACTION_ERRORS)
-def delist(
+async def delist(
     principal: Actor, hazard_id: HazardId, body: DelistInput, if_match: IfMatch = None
 ) -> Response:
     """Remove listed supervision (摘牌), office only, once the hazard is `closed`."""
-    return _hazard(service.delist(principal, hazard_id, body, if_match))
+    return _hazard(await db.in_writer(service.delist, principal, hazard_id, body, if_match))
 
 
 @router.post("/{hazard_id}/request-extension", response_model=HazardPublic, responses=ACTION_ERRORS)
-def request_extension(
+async def request_extension(
     principal: Actor, hazard_id: HazardId, body: ExtensionRequestInput, if_match: IfMatch = None
 ) -> Response:
     """Ask for a later deadline (申请延期), by the responsible org, with a reason; the requested
     date must be after the current deadline. One pending request at a time."""
-    return _hazard(service.request_extension(principal, hazard_id, body, if_match))
+    return _hazard(
+        await db.in_writer(service.request_extension, principal, hazard_id, body, if_match)
+    )
 
 
 @router.post("/{hazard_id}/grant-extension", response_model=HazardPublic, responses=ACTION_ERRORS)
-def grant_extension(
+async def grant_extension(
     principal: Actor, hazard_id: HazardId, body: ExtensionGrantInput, if_match: IfMatch = None
 ) -> Response:
     """Grant a pending extension (批准延期), office only: the deadline becomes the requested date
     (or `deadline` if given)."""
-    return _hazard(service.grant_extension(principal, hazard_id, body, if_match))
+    return _hazard(
+        await db.in_writer(service.grant_extension, principal, hazard_id, body, if_match)
+    )
 
 
 @router.post("/{hazard_id}/refuse-extension", response_model=HazardPublic, responses=ACTION_ERRORS)
-def refuse_extension(
+async def refuse_extension(
     principal: Actor, hazard_id: HazardId, body: ExtensionRefuseInput, if_match: IfMatch = None
 ) -> Response:
     """Refuse a pending extension (驳回延期), office only, with the reason."""
-    return _hazard(service.refuse_extension(principal, hazard_id, body, if_match))
+    return _hazard(
+        await db.in_writer(service.refuse_extension, principal, hazard_id, body, if_match)
+    )
