@@ -361,7 +361,7 @@ class _Compiled:
         self.types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
         # Built on the first run: some drivers' processors depend on the type codes in
         # `cursor.description` (psycopg's numerics).
-        self.processors: list[Any] | None = None
+        self.processors: list[tuple[int, Any]] | None = None
 
     def run(self, conn: Connection, params: dict[str, Any], *, one: bool) -> list[list[Any]]:
         values = {**self.defaults, **params}
@@ -383,10 +383,11 @@ class _Compiled:
             cursor.execute(sql, args)
             raw = [cursor.fetchone()] if one else cursor.fetchall()
             processors = self.processors
-            if processors is None:
+            if processors is None:  # (column index, processor) of the columns that have one
                 processors = self.processors = [
-                    t.result_processor(self.dialect, d[1])
-                    for t, d in zip(self.types, cursor.description, strict=True)
+                    (i, process)
+                    for i, (t, d) in enumerate(zip(self.types, cursor.description, strict=True))
+                    if (process := t.result_processor(self.dialect, d[1])) is not None
                 ]
         except self.dialect.loaded_dbapi.Error as exc:
             dropped = self.dialect.is_disconnect(exc, dbapi_conn, cursor)
@@ -397,11 +398,17 @@ class _Compiled:
             ) from exc
         finally:
             cursor.close()
-        return [
-            [v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)]
-            for row in raw
-            if row is not None
-        ]
+        rows: list[list[Any]] = []
+        for row in raw:
+            if row is None:
+                continue
+            converted = list(row)
+            for i, process in processors:
+                value = converted[i]
+                if value is not None:
+                    converted[i] = process(value)
+            rows.append(converted)
+        return rows
 
 
 async def hot_read(fn: Callable[..., T], *args: Any) -> T:
