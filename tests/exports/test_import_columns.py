@@ -324,3 +324,26 @@ def test_columns_filled_on_some_rows_only_are_stored_row_by_row(client: Any, wor
         )
         assert hazard.responsible_person is None
     assert [h.code for h in hazards] == sorted(h.code for h in hazards)
+
+
+def test_a_gb18030_csv_is_read_and_its_control_bytes_checked(client: Any, world: World) -> None:
+    """Excel on a Chinese Windows saves "CSV" as GB18030: no byte of a multi-byte character
+    is below 0x20, so the control-character check on the raw bytes holds for it too."""
+    header = "学校,范围,类别,等级,标题,描述,来源,发现日期\n"
+    line = ",校园内,消防,一般隐患,灭火器过期,教学楼三楼,学校自查,2026-11-25\n"
+
+    def post(content: bytes) -> Any:
+        return client.post(
+            "/api/v1/imports/hazards",
+            headers=world.h.school_a,
+            data={"campaign_id": str(world.campaign_id)},
+            files={"file": ("a.csv", content, "text/csv")},
+        )
+
+    encoded = (header + line).encode("gb18030")
+    assert min(encoded[len(header.encode("gb18030")) :].rstrip(b"\n")) >= 0x20
+    r = post(encoded)
+    assert r.status_code == 201, r.text
+    r = post((header + line.replace("灭火器", "灭火\x1f器")).encode("gb18030"))
+    assert r.status_code == 422
+    assert r.json()["code"] == "import.bad_file"
