@@ -260,20 +260,25 @@ def test_a_csv_with_a_quoted_comma_and_line_break_imports_the_cell_whole(
     writer.writerow(
         ["", "校园内", "消防", "一般隐患", "灭火器,过期", "三楼\n东侧", "学校自查", "2026-11-25"]
     )
+    [hazard] = _import_csv(client, world, out.getvalue())
+    assert (hazard.title, hazard.description) == ("灭火器,过期", "三楼\n东侧")
+
+
+def _import_csv(client: Any, world: World, text: str) -> list[Any]:
+    """Import `text` as school A's CSV; the stored hazards in id order."""
+    from sqlmodel import col, select
+
+    from app.hazards.models import Hazard
+
     r = client.post(
         "/api/v1/imports/hazards",
         headers=world.h.school_a,
         data={"campaign_id": str(world.campaign_id)},
-        files={"file": ("a.csv", out.getvalue().encode(), "text/csv")},
+        files={"file": ("a.csv", text.encode(), "text/csv")},
     )
     assert r.status_code == 201, r.text
-    from sqlmodel import select
-
-    from app.hazards.models import Hazard
-
     with db.read() as session:
-        hazard = session.exec(select(Hazard)).one()
-    assert (hazard.title, hazard.description) == ("灭火器,过期", "三楼\n东侧")
+        return list(session.exec(select(Hazard).order_by(col(Hazard.id))).all())
 
 
 # ------------------------------------------------------------------------------------------
@@ -292,19 +297,7 @@ def test_columns_filled_on_some_rows_only_are_stored_row_by_row(client: Any, wor
         row += ["学校自查", "2026-11-25", person]
     out = io.StringIO()
     csv.writer(out).writerows([header, *rows])
-    r = client.post(
-        "/api/v1/imports/hazards",
-        headers=world.h.school_a,
-        data={"campaign_id": str(world.campaign_id)},
-        files={"file": ("a.csv", out.getvalue().encode(), "text/csv")},
-    )
-    assert r.status_code == 201, r.text
-    from sqlmodel import col, select
-
-    from app.hazards.models import Hazard
-
-    with db.read() as session:
-        hazards = session.exec(select(Hazard).order_by(col(Hazard.id))).all()
+    hazards = _import_csv(client, world, out.getvalue())
     cafe, extinguisher, stall = hazards
     assert (cafe.lat, cafe.lng, cafe.responsible_person) == (34.2615, 108.9432, "王老师")
     assert cafe.distance_m is not None
