@@ -62,7 +62,10 @@ def test_office_exposes_a_solved_case_and_the_board_shows_only_the_sanitized_tex
     assert item["category"] == "campus_intrusion"
     assert item["category_label"] == "侵害校园"
     for secret in (*VICTIM.values(), case["code"], "城关第一小学", "东门外"):
-        assert str(secret) not in board_r.text
+        if isinstance(secret, str):
+            assert secret not in board_r.text
+        else:  # a number (the age) would match inside any date: compare values instead
+            assert secret not in item.values()
     (event,) = [e for e in case_events(int(case["id"])) if e.type == "case.exposed"]
     assert event.audience == "cases"
     assert VICTIM["name"] not in str(event.payload)
