@@ -349,7 +349,7 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * r * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _distance(h: Mapping[str, Any], school: SchoolFacts) -> tuple[float | None, bool | None]:
+def venue_distance(h: Mapping[str, Any], school: SchoolFacts) -> tuple[float | None, bool | None]:
     """(distance_m, venue_unlawful): metres from a surroundings venue to its school, and
     whether the law forbids the venue there.
 
@@ -371,19 +371,6 @@ def _distance(h: Mapping[str, Any], school: SchoolFacts) -> tuple[float | None, 
     if limit is None or school.school_type == SchoolType.kindergarten:
         return round(distance, 1), None
     return round(distance, 1), distance <= limit
-
-
-def _apply_distance(hazard: Hazard, school: SchoolFacts) -> None:
-    """`_distance` set on a Hazard object (the bulk import's rows)."""
-    hazard.distance_m, hazard.venue_unlawful = _distance(
-        {
-            "scope": hazard.scope,
-            "venue_type": hazard.venue_type,
-            "lat": hazard.lat,
-            "lng": hazard.lng,
-        },
-        school,
-    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -457,7 +444,7 @@ def _register_row(session: Session, principal: Principal, data: HazardCreate) ->
         raise _forbidden("register")
     [code] = codes.reserve(session, campaign.year, 1)
     fields = data.model_dump()
-    distance_m, venue_unlawful = _distance(fields, school)
+    distance_m, venue_unlawful = venue_distance(fields, school)
     stamp = now()
     values = {
         **fields,
@@ -1446,7 +1433,7 @@ def update(
         derived: dict[str, Any] = {}
         if "lat" in changes:
             school = _school(session, cur.h["school_id"])
-            derived["distance_m"], derived["venue_unlawful"] = _distance(
+            derived["distance_m"], derived["venue_unlawful"] = venue_distance(
                 {**cur.h, **changes}, school
             )
         after = _note(
