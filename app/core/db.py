@@ -3,10 +3,10 @@
 Sessions are opened *inside* the service call, never yielded from a FastAPI dependency: a
 yielded session in a sync route holds its pooled connection until a second thread-pool hop
 runs the cleanup, and with a small thread pool the two pools deadlock (measured in issue 10).
+`read()` and `write()` keep the connection's whole life inside one thread.
 
 The hottest reads (a hazard, a page of the register) do not use sessions or the thread pool:
 `hot_read()` runs them on a few reader threads that each own one autocommit connection.
-`read()` and `write()` keep the connection's whole life inside one thread.
 """
 
 import asyncio
@@ -145,10 +145,8 @@ def _make_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # A writer takes the write lock up front: a deferred transaction that later
             # upgrades can fail with SQLITE_BUSY without waiting for busy_timeout.
-            options = conn.get_execution_options()
-            if options.get("sqlite_autocommit", False):
-                return  # a read of one statement is atomic by itself: no BEGIN/ROLLBACK
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(
@@ -251,17 +249,15 @@ class _Readers:
     def __init__(self, url: str, threads: int) -> None:
         self.engine = _read_engine(url, threads)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="db-read")
-        self.local = threading.local()
-        self.opened: list[Connection] = []
-        self.lock = threading.Lock()
+        # Each reader thread's connection, by thread id: only that thread reads or replaces
+        # its entry; `close` closes them all once the threads have stopped.
+        self.connections: dict[int, Connection] = {}
 
     def _connection(self) -> Connection:
-        conn: Connection | None = getattr(self.local, "conn", None)
+        thread = threading.get_ident()
+        conn = self.connections.get(thread)
         if conn is None or conn.closed or conn.invalidated:
-            conn = self.engine.connect()
-            self.local.conn = conn
-            with self.lock:
-                self.opened.append(conn)
+            conn = self.connections[thread] = self.engine.connect()
         return conn
 
     def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -279,10 +275,9 @@ class _Readers:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
-        with self.lock:
-            for conn in self.opened:
-                conn.close()
-            self.opened.clear()
+        for conn in self.connections.values():
+            conn.close()
+        self.connections.clear()
         self.engine.dispose()
 
 
@@ -425,17 +420,6 @@ async def hot_read(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(
         readers.executor, partial(context.run, readers.call, fn, args)
     )
-
-
-@contextmanager
-def connection() -> Iterator[Connection]:
-    """A Core connection for hot reads: column selects without the ORM session, identity
-    map and flush machinery (about a quarter of the CPU of `read()` for a get-by-id)."""
-    engine = get_engine()
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execution_options(sqlite_autocommit=True)
-        yield conn
 
 
 # SQLite admits one writer at a time. Threads of this process queue on a lock instead of on

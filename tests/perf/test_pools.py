@@ -42,13 +42,13 @@ def _nested_app(held: list[int], peak: list[int]) -> FastAPI:
     @app.get("/nested")
     def nested() -> dict[str, Any]:
         # A unit of work that opens a second connection while holding the first.
-        with db.connection() as outer:
+        with db.get_engine().connect() as outer:
             with lock:
                 held[0] += 1
                 peak[0] = max(peak[0], held[0])
             outer.execute(text("SELECT 1"))
             time.sleep(0.02)  # hold it while others arrive
-            with db.connection() as inner:
+            with db.get_engine().connect() as inner:
                 inner.execute(text("SELECT 1"))
             with lock:
                 held[0] -= 1

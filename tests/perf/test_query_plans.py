@@ -28,7 +28,7 @@ SCHOOL = Principal(kind="user", id=3, role=Role.school, org_id=1000)
 
 @pytest.fixture
 def conn() -> Iterator[Connection]:
-    with db.connection() as c:
+    with db.get_engine().connect() as c:
         if c.dialect.name == "postgresql":
             for knob in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
                 c.exec_driver_sql(f"SET LOCAL {knob} = off")
