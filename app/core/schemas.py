@@ -103,9 +103,10 @@ class Input(BaseModel):
         if isinstance(data, dict):
             # Pydantic's lax mode would read a number as seconds since 1970 (`"due_on": 0`
             # quietly becomes a 1970 deadline), `false` as 0 (`"lng": false`) and 0 or "yes"
-            # as a boolean, and it trims blanks before checking a length. What the schema documents is what is accepted:
-            # such a value is swapped for one pydantic itself refuses, so the error still
-            # names the field (`body.lng`) with pydantic's own code.
+            # as a boolean, and it trims blanks before checking a length. What the schema
+            # documents is what is accepted: such a value is swapped for one pydantic itself
+            # refuses, so the error still names the field (`body.lng`) with pydantic's own
+            # code.
             rules = _rules(cls)
             swapped: dict[str, Any] = {}
             for name in rules.dates:
