@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import api, docs
-from app.core import db, handlers
+from app.core import collector, db, handlers
 from app.core.config import get_settings
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure as configure_logging
@@ -39,8 +39,10 @@ listed supervision; the office summarises and holds to account.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db.configure_threads()  # the thread pool sized to the connection pool (no deadlock)
+    # Last: what start-up built is frozen out of the garbage collector's sight.
     async with webhook_lifespan(app):
-        yield
+        with collector.tuned(get_settings().gc_threshold):
+            yield
 
 
 def create_app() -> FastAPI:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1, le=200)
     # Threads (each with its own connection) serving the hot reads: a hazard, a register page.
     db_read_threads: int = Field(default=4, ge=1, le=64)
+    # Net allocations between two young-generation collections (CPython's default is 700):
+    # see app/core/collector.py.
+    gc_threshold: int = Field(default=10_000, ge=100, le=1_000_000)
 
     secret_key: str = DEFAULT_SECRET
     jwt_issuer: str = "campus-safety"

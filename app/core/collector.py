@@ -1,0 +1,34 @@
+"""Python's cyclic garbage collector, tuned for a request-serving process.
+
+Measured on the 1M-hazard bench (one worker, 32 connections): with the defaults a
+`GET /hazards/{id}` had a p99 of ~170 ms against a p50 of ~7 ms, and the same for every
+route. Each request allocates a few thousand containers (dicts, lists, Pydantic and FastAPI
+objects), so a young-generation collection ran every few requests, and now and then a full
+one walked every object the app holds — routes, models, SQLAlchemy metadata, a few hundred
+thousand of them — while the event loop waited.
+
+After start-up those objects live as long as the process: `gc.freeze()` moves them out of
+the collector's sight (CPython docs, `gc.freeze`), and a larger young-generation threshold
+makes collections rarer without changing what they find. Reference counting still frees
+almost everything at once; only garbage cycles wait a little longer. With both, p99 ~10 ms
+and ~50 % more get-by-ids per second on the same run.
+"""
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def tuned(gen0_threshold: int) -> Iterator[None]:
+    """Freeze what start-up built and collect the young generation every `gen0_threshold`
+    net allocations, for the life of the block; as before afterwards."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(gen0_threshold, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
