@@ -385,33 +385,53 @@ def build_dataset(url: str) -> dict[str, Any]:
 
 
 def reset_dataset() -> None:
-    """Undo what the transition run of an earlier run changed, so it measures the same work
-    again: the block it verified is `rectified` again, and the counters are recomputed.
+    """Put the dataset back as it was built, so every run measures the same million rows:
+    the hazards an earlier POST run and import added are deleted (with their timeline), the
+    block the transition run verified is `rectified` again, and the counters are recomputed.
 
-    The hazards an earlier POST run and import added stay (deleting 100,000 hazards with
-    foreign-key checks against a million rows took longer than rebuilding the dataset): each
-    run adds ~100,000 rows; remove bench-results/ (or the cs_bench database) to start over."""
-    from sqlalchemy import update
+    Foreign keys are not checked for the delete, on a connection of its own: nothing but the
+    timeline refers to the added rows, and checking `hazard.duplicate_of_id` (not indexed)
+    for each deleted row took longer than rebuilding the dataset."""
+    from sqlalchemy import delete, func, select, update
 
     from app.core import db
     from app.hazards import counts
-    from app.hazards.models import Hazard
+    from app.hazards.models import Hazard, HazardEvent
 
-    hazard = Hazard.__table__
-    with db.write() as session:
-        reopened = (
-            session.connection()
-            .execute(
+    hazard, event = Hazard.__table__, HazardEvent.__table__
+    engine = db.get_engine()
+    with engine.connect() as conn:
+        added = conn.execute(
+            select(func.count()).select_from(hazard).where(hazard.c.id > HAZARDS)
+        ).scalar_one()
+        conn.rollback()
+        if engine.dialect.name == "sqlite":
+            # On the driver's connection: outside a transaction, where SQLite honours it.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")
+        try:
+            conn.execute(delete(event).where(event.c.hazard_id > HAZARDS))
+            conn.execute(delete(hazard).where(hazard.c.id > HAZARDS))
+            reopened = conn.execute(
                 update(hazard)
                 .where(hazard.c.id <= VERIFY_BLOCK, hazard.c.status != "rectified")
                 .values(status="rectified", closed_at=None)
-            )
-            .rowcount
-        )
-        if reopened:
+            ).rowcount
+            conn.commit()
+        finally:
+            conn.rollback()
+            if engine.dialect.name == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+            else:
+                conn.exec_driver_sql("SET session_replication_role = DEFAULT")
+    if added or reopened:
+        with db.write() as session:
             counts.rebuild(session)
-    if reopened:
-        log(f"reset: {reopened:,} hazards verified by an earlier run reopened")
+        log(
+            f"reset: {added:,} hazards added by an earlier run deleted, "
+            f"{reopened:,} verified ones reopened"
+        )
 
 
 # ------------------------------------------------------------------------------------------
