@@ -5,7 +5,6 @@ and capabilities, decoded tokens are memoised, and revocation is checked against
 short-lived per-worker copy of the principal's token version.
 """
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated
 
@@ -17,23 +16,20 @@ from app.auth.principal import Principal
 from app.auth.service import auth_states, load_auth_state, principal_from_claims
 from app.core import security
 from app.core.errors import Forbidden, Unauthorized
+from app.core.memo import Memo
 from app.core.time import now
 from app.users.models import Capability, Role
 
-_MEMO_SIZE = 20_000
-_memo: OrderedDict[str, tuple[security.AccessClaims, Principal]] = OrderedDict()
+# Decoded access tokens: a signature check per token, not per request.
+_memo: Memo[str, tuple[security.AccessClaims, Principal]] = Memo(20_000)
 
 
 def _decode(token: str) -> tuple[security.AccessClaims, Principal]:
-    hit = _memo.get(token)
-    if hit is not None:
-        return hit
-    claims = security.decode_access_token(token)
-    entry = (claims, principal_from_claims(claims))
-    _memo[token] = entry
-    if len(_memo) > _MEMO_SIZE:
-        _memo.popitem(last=False)
-    return entry
+    def decode() -> tuple[security.AccessClaims, Principal]:
+        claims = security.decode_access_token(token)
+        return claims, principal_from_claims(claims)
+
+    return _memo.get(token, decode)
 
 
 def _unauthenticated(code: str = "auth.unauthenticated") -> Unauthorized:
@@ -68,7 +64,7 @@ class Authenticated(OAuth2PasswordBearer):
         except security.TokenError as exc:
             raise _unauthenticated() from exc
         if claims.expires_at <= now():
-            _memo.pop(token, None)
+            _memo.discard(token)
             raise _unauthenticated("auth.token_expired")
         state = auth_states.get(claims.subject)
         if state is None:

@@ -44,6 +44,7 @@ from app.core import db
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from app.core.etag import check_if_match
+from app.core.memo import Memo
 from app.core.pagination import SortDir, cursor_position, keyset, parse_sort, split_page
 from app.core.time import add_working_days, local_zone, now, today
 from app.events import service as events
@@ -95,7 +96,7 @@ SORT_KEYS = ("id", "found_on", "deadline", "reported_at", "code")
 # A hazard without a deadline sorts after every dated one (keyset needs a non-null key).
 NO_DEADLINE = date(9999, 12, 31)
 MAX_Q = 100
-# Per-caller memos (built statements, allowed actions) are dropped wholesale at this size.
+# Per-caller memos (built statements, allowed actions) start over at this size.
 _MEMO_SIZE = 4096
 
 
@@ -285,7 +286,7 @@ _N = len(COLUMN_NAMES)
 # ROLE_RULES and _state_allows compare the row's orgs with the caller's org and with each
 # other, and read status, grade, supervision and whether there is a deadline). A page
 # repeats few combinations, so each is worked out once per principal.
-_ACTIONS_MEMO: dict[Principal, dict[tuple[Any, ...], tuple[str, ...]]] = {}
+_ACTIONS_MEMO: Memo[Principal, dict[tuple[Any, ...], tuple[str, ...]]] = Memo(_MEMO_SIZE)
 _OPEN = frozenset(OPEN_STATUSES)
 
 
@@ -298,12 +299,7 @@ class _Shaper:
         self.principal = principal
         self.org = principal.org_id
         self.day = day or today()
-        memo = _ACTIONS_MEMO.get(principal)
-        if memo is None:
-            if len(_ACTIONS_MEMO) >= _MEMO_SIZE:
-                _ACTIONS_MEMO.clear()
-            memo = _ACTIONS_MEMO[principal] = {}
-        self.memo = memo
+        self.memo = _ACTIONS_MEMO.get(principal, dict)
 
     def __call__(self, h: dict[str, Any], plan_ids: list[int], pending: bool) -> dict[str, Any]:
         """Add the derived fields to `h` (in place)."""
@@ -619,7 +615,7 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], Sort
 
 # Built list statements by (caller, filters set, sort, cursor or not, limit): building one
 # and computing its cache key costs more CPU than running it, so each is built once.
-_LIST_MEMO: dict[tuple[Any, ...], db.Prepared] = {}
+_LIST_MEMO: Memo[tuple[Any, ...], db.Prepared] = Memo(_MEMO_SIZE)
 
 
 def _list_statement(
@@ -657,15 +653,10 @@ def _list_prepared(
 ) -> db.Prepared:
     if flt.q:  # the search text is escaped into the statement: not reusable
         return db.Prepared(_list_statement(principal, flt, sort, has_cursor, limit))
-    memo_key = (principal, tuple(params), flt.overdue, sort, limit)
-    prepared = _LIST_MEMO.get(memo_key)
-    if prepared is None:
-        if len(_LIST_MEMO) >= _MEMO_SIZE:
-            _LIST_MEMO.clear()
-        prepared = _LIST_MEMO[memo_key] = db.Prepared(
-            _list_statement(principal, flt, sort, has_cursor, limit)
-        )
-    return prepared
+    return _LIST_MEMO.get(
+        (principal, tuple(params), flt.overdue, sort, limit),
+        lambda: db.Prepared(_list_statement(principal, flt, sort, has_cursor, limit)),
+    )
 
 
 def list_hazards(
@@ -704,16 +695,11 @@ def _get_statement(principal: Principal) -> Any:
     )
 
 
-_GET_MEMO: dict[Principal, db.Prepared] = {}
+_GET_MEMO: Memo[Principal, db.Prepared] = Memo(_MEMO_SIZE)
 
 
 def _get_prepared(principal: Principal) -> db.Prepared:
-    prepared = _GET_MEMO.get(principal)
-    if prepared is None:
-        if len(_GET_MEMO) >= _MEMO_SIZE:
-            _GET_MEMO.clear()
-        prepared = _GET_MEMO[principal] = db.Prepared(_get_statement(principal))
-    return prepared
+    return _GET_MEMO.get(principal, lambda: db.Prepared(_get_statement(principal)))
 
 
 def get(conn: Connection, principal: Principal, hazard_id: int) -> dict[str, Any]:
@@ -792,22 +778,20 @@ class _Current:
         )
 
 
-_LOCK_MEMO: dict[Principal, Any] = {}
+_LOCK_MEMO: Memo[Principal, Any] = Memo(_MEMO_SIZE)
 
 
 def _locked(session: Session, principal: Principal, hazard_id: int) -> _Current:
     """The visible hazard, row-locked (PostgreSQL; SQLite's write transaction already is),
     with its plan ids and pending flag, in one statement built once per caller."""
-    stmt = _LOCK_MEMO.get(principal)
-    if stmt is None:
-        if len(_LOCK_MEMO) >= _MEMO_SIZE:
-            _LOCK_MEMO.clear()
-        stmt = (
+    stmt = _LOCK_MEMO.get(
+        principal,
+        lambda: (
             sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id))
             .where(_TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal))
             .with_for_update(of=_TABLE)
-        )
-        _LOCK_MEMO[principal] = stmt
+        ),
+    )
     row = session.connection().execute(stmt, {"hazard_id": hazard_id}).first()
     if row is None:
         raise _not_found()
@@ -883,20 +867,19 @@ class _Step:
 
 
 # One UPDATE … RETURNING per set of changed columns, built once.
-_UPDATE_MEMO: dict[tuple[str, ...], Any] = {}
+_UPDATE_MEMO: Memo[tuple[str, ...], Any] = Memo(_MEMO_SIZE)
 
 
 def _update_statement(names: tuple[str, ...]) -> Any:
-    stmt = _UPDATE_MEMO.get(names)
-    if stmt is None:
-        stmt = (
+    return _UPDATE_MEMO.get(
+        names,
+        lambda: (
             sa_update(_TABLE)
             .where(_TABLE.c.id == bindparam("hazard_id"))
             .values({n: bindparam(f"new_{n}", type_=_TABLE.c[n].type) for n in names})
             .returning(*COLUMNS)
-        )
-        _UPDATE_MEMO[names] = stmt
-    return stmt
+        ),
+    )
 
 
 def _count_change(session: Session, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
