@@ -55,8 +55,10 @@ class OpenCampaign(NamedTuple):
 
 
 _CAMPAIGN_TABLE: Table = Campaign.__table__  # type: ignore[attr-defined]
-_STATUS_AND_YEAR = select(_CAMPAIGN_TABLE.c.status, _CAMPAIGN_TABLE.c.year).where(
-    _CAMPAIGN_TABLE.c.id == bindparam("campaign_id")
+_STATUS_AND_YEAR = db.Prepared(
+    select(_CAMPAIGN_TABLE.c.status, _CAMPAIGN_TABLE.c.year).where(
+        _CAMPAIGN_TABLE.c.id == bindparam("campaign_id")
+    )
 )
 
 
@@ -66,7 +68,7 @@ def ensure_writable(
     """The campaign exists and is not closed. Other domains call this before any write.
 
     A plain column select, not an ORM load: every write in the system runs it."""
-    row = session.connection().execute(_STATUS_AND_YEAR, {"campaign_id": campaign_id}).first()
+    row = _STATUS_AND_YEAR.first(session.connection(), {"campaign_id": campaign_id})
     if row is None:
         raise Invalid(
             "campaign.unknown",
@@ -74,9 +76,10 @@ def ensure_writable(
             en="The campaign does not exist.",
             errors=[field_error(field, "unknown_campaign", "专项行动不存在", "no such campaign")],
         )
-    if row.status == CampaignStatus.closed:
+    status, year = row
+    if status == CampaignStatus.closed:
         raise _closed()
-    return OpenCampaign(campaign_id, row.year)
+    return OpenCampaign(campaign_id, year)
 
 
 def _public(session: Session, campaign: Campaign) -> CampaignPublic:

@@ -10,16 +10,18 @@ a whole block in one statement.
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from app.core.db import Prepared
+
 
 @cache
-def _advance(table: Table) -> Update:
+def _advance(table: Table) -> Prepared:
     # Built once per counter table (every create runs it), values bound at execution.
-    return (
+    return Prepared(
         update(table)
         .where(table.c.year == bindparam("y"))
         .values(last=table.c.last + bindparam("n"))
@@ -33,9 +35,11 @@ def reserve(session: Session, counter: Any, prefix: str, year: int, count: int =
     table: Table = counter.__table__
     advance = _advance(table)
     conn = session.connection()  # Core on the session's transaction: no ORM execute path
-    last = conn.execute(advance, {"y": year, "n": count}).scalar()
-    if last is None:  # the year's first code: create its counter row, then advance it
+    row = advance.first(conn, {"y": year, "n": count})
+    if row is None:  # the year's first code: create its counter row, then advance it
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(insert(table).values(year=year, last=0).on_conflict_do_nothing())
-        last = conn.execute(advance, {"y": year, "n": count}).scalar_one()
+        row = advance.first(conn, {"y": year, "n": count})
+        assert row is not None
+    last = int(row[0])
     return [f"{prefix}-{year}-{seq:06d}" for seq in range(last - count + 1, last + 1)]

@@ -310,28 +310,36 @@ def _get_readers() -> _Readers:
 
 
 class Prepared:
-    """A SELECT run straight on the DBAPI cursor of a reader connection.
+    """A statement run straight on the DBAPI cursor: SELECTs on the hot reads, and the
+    INSERTs and UPDATEs every write repeats (its audit row, event, timeline step, counters).
 
     SQLAlchemy's execute path (execution context, events, Row objects) cost more than SQLite
-    itself on a get-by-id: 67 of 92 µs (measured, 1M hazards). Here the statement is
-    compiled once per dialect, with the order of its parameters, their bind processors and
-    the result processors of its columns; a call binds, executes and converts only. Rows
-    come back as lists in the order of the statement's columns, codes (enum columns) as the
-    strings stored. Errors are raised as SQLAlchemy's, with `connection_invalidated` set
-    when the server dropped the connection.
+    itself on a get-by-id: 67 of 92 µs (measured, 1M hazards), and ~35 µs for each of the
+    nine statements of a registration. Here the statement is compiled once per dialect (an
+    INSERT or UPDATE once per set of parameter names: the columns it sets), with the order of
+    its parameters, their bind processors and the result processors of its columns; a call
+    binds, executes and converts only. Rows come back as lists in the order of the
+    statement's columns (or its RETURNING), codes (enum columns) as the strings stored.
+    Errors are raised as SQLAlchemy's (an `IntegrityError` as one), with
+    `connection_invalidated` set when the server dropped the connection.
+
+    An INSERT or UPDATE must be given every value it sets: column defaults computed in
+    Python are refused when it is compiled.
 
     Keep a Prepared as long as its statement (memoised alongside it), never by `id()`."""
 
-    __slots__ = ("_by_dialect", "statement")
+    __slots__ = ("_by_dialect", "dml", "statement")
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        self.dml = bool(statement.is_dml)
+        self._by_dialect: dict[Any, _Compiled] = {}
 
     def _compiled(self, dialect: Dialect, params: dict[str, Any]) -> "_Compiled":
-        compiled = self._by_dialect.get(dialect.name)
+        key: Any = (dialect.name, frozenset(params)) if self.dml else dialect.name
+        compiled = self._by_dialect.get(key)
         if compiled is None:
-            compiled = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect, params)
+            compiled = self._by_dialect[key] = _Compiled(self.statement, dialect, params)
         return compiled
 
     def all(self, conn: Connection, params: dict[str, Any]) -> list[list[Any]]:
@@ -340,6 +348,10 @@ class Prepared:
     def first(self, conn: Connection, params: dict[str, Any]) -> list[Any] | None:
         rows = self._compiled(conn.dialect, params).run(conn, params, one=True)
         return rows[0] if rows else None
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> None:
+        """An INSERT or UPDATE without RETURNING."""
+        self._compiled(conn.dialect, params).run(conn, params, one=False)
 
 
 class _Compiled:
@@ -355,7 +367,12 @@ class _Compiled:
     )
 
     def __init__(self, statement: Any, dialect: Dialect, params: dict[str, Any]) -> None:
-        compiled = statement.compile(dialect=dialect)
+        # An INSERT sets the columns it is given values for, not every column of the table.
+        keys = list(params) if statement.is_dml else None
+        compiled = statement.compile(dialect=dialect, column_keys=keys)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+            raise TypeError(f"values computed by column defaults in Python: pass {missing}")
         self.compiled = compiled
         self.dialect = dialect
         # Values fixed in the statement (the caller's org in a visibility rule).
@@ -368,7 +385,12 @@ class _Compiled:
         }
         self.expanding = any(bind.expanding for bind in compiled.binds.values())
         self.names = compiled.positiontup if compiled.positional else None
-        self.types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+        # A SELECT's columns, or what an INSERT or UPDATE returns: its RETURNING, or on
+        # PostgreSQL the primary key SQLAlchemy asks back from a single-row INSERT.
+        columns = (
+            (compiled.effective_returning or []) if statement.is_dml else statement.selected_columns
+        )
+        self.types = [column.type.dialect_impl(dialect) for column in columns]
         # Built on the first run: some drivers' processors depend on the type codes in
         # `cursor.description` (psycopg's numerics).
         self.processors: list[tuple[int, Any]] | None = None
@@ -391,6 +413,8 @@ class _Compiled:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(sql, args)
+            if cursor.description is None:  # an INSERT or UPDATE without RETURNING
+                return []
             raw = [cursor.fetchone()] if one else cursor.fetchall()
             processors = self.processors
             if processors is None:  # (column index, processor) of the columns that have one

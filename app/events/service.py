@@ -21,8 +21,8 @@ _TABLE: Table = Event.__table__  # type: ignore[attr-defined]
 _PG_TXID: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint")
 # Built once, values passed as parameters: building `.values(...)` per call cost more CPU
 # than running the insert.
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
-_PG_INSERT = insert(_TABLE).values(txid=_PG_TXID).returning(_TABLE.c.id)
+_INSERT = db.Prepared(insert(_TABLE).returning(_TABLE.c.id))
+_PG_INSERT = db.Prepared(insert(_TABLE).values(txid=_PG_TXID).returning(_TABLE.c.id))
 
 
 def emit(
@@ -40,7 +40,7 @@ def emit(
 ) -> int:
     """Write one event into the outbox on the caller's transaction; returns its id.
 
-    A Core INSERT … RETURNING rather than an ORM object: every state change pays for this,
+    An INSERT … RETURNING (`db.Prepared`) rather than an ORM object: every state change pays for this,
     and an ORM object would cost a flush at commit for a row nobody reads back. On
     PostgreSQL the row is stamped with the writing transaction's id (see `Event.txid`).
     """
@@ -58,7 +58,9 @@ def emit(
     }
     conn = session.connection()
     stmt = _PG_INSERT if conn.dialect.name == "postgresql" else _INSERT
-    return int(conn.execute(stmt, values).scalar_one())
+    row = stmt.first(conn, values)
+    assert row is not None
+    return int(row[0])
 
 
 # ---------------------------------------------------------------------------------------------

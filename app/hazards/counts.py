@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Field, Session, SQLModel, col
 
+from app.core import db
 from app.core.time import local_date
 from app.hazards.models import OPEN_STATUSES, Hazard, HazardStatus
 from app.stats.sql import local_day
@@ -167,9 +168,10 @@ def apply(session: OrmSession, deltas: Mapping[Key, int]) -> None:
         (HazardCount, DIMENSIONS, counted),
         (HazardDueCount, ("campaign_id", "deadline"), due),
     ):
-        rows = [dict(zip(names, k, strict=True), n=n) for k, n in sorted(moved.items()) if n]
-        if rows:
-            connection.execute(_upsert(connection.dialect.name, table.__tablename__, names), rows)
+        upsert = _upsert(connection.dialect.name, table.__tablename__, names)
+        for k, n in sorted(moved.items()):
+            if n:
+                upsert.execute(connection, dict(zip(names, k, strict=True), n=n))
 
 
 @cache
@@ -178,8 +180,10 @@ def _upsert(dialect: str, tablename: str, names: tuple[str, ...]) -> Any:
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     table = SQLModel.metadata.tables[tablename]
     stmt = insert_(table)
-    return stmt.on_conflict_do_update(
-        index_elements=list(names), set_={"n": table.c.n + stmt.excluded.n}
+    return db.Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=list(names), set_={"n": table.c.n + stmt.excluded.n}
+        )
     )
 
 

@@ -383,19 +383,21 @@ class _School:
 
 
 _ORG_TABLE = Org.__table__  # type: ignore[attr-defined]
-_SCHOOL = sa_select(
-    _ORG_TABLE.c.id,
-    _ORG_TABLE.c.supervising_org_id,
-    _ORG_TABLE.c.lat,
-    _ORG_TABLE.c.lng,
-    _ORG_TABLE.c.school_type,
-).where(_ORG_TABLE.c.id == bindparam("school_id"), _ORG_TABLE.c.kind == OrgKind.school)
+_SCHOOL = db.Prepared(
+    sa_select(
+        _ORG_TABLE.c.id,
+        _ORG_TABLE.c.supervising_org_id,
+        _ORG_TABLE.c.lat,
+        _ORG_TABLE.c.lng,
+        _ORG_TABLE.c.school_type,
+    ).where(_ORG_TABLE.c.id == bindparam("school_id"), _ORG_TABLE.c.kind == OrgKind.school)
+)
 
 
 def _school(session: Session, school_id: int) -> _School:
     """The school's facts the register and edit paths need: five columns, not an ORM load
     (loading the Org was about an eighth of the CPU of registering a hazard, profiled)."""
-    row = session.connection().execute(_SCHOOL, {"school_id": school_id}).first()
+    row = _SCHOOL.first(session.connection(), {"school_id": school_id})
     if row is None:
         raise _invalid(
             "unknown_school",
@@ -422,7 +424,7 @@ def register_in(session: Session, principal: Principal, data: HazardCreate) -> H
     return hazard
 
 
-_HAZARD_INSERT = insert(_TABLE).returning(*COLUMNS)
+_HAZARD_INSERT = db.Prepared(insert(_TABLE).returning(*COLUMNS))
 
 
 def _register_row(session: Session, principal: Principal, data: HazardCreate) -> dict[str, Any]:
@@ -456,7 +458,8 @@ def _register_row(session: Session, principal: Principal, data: HazardCreate) ->
         "updated_at": stamp,
         "version": 1,
     }
-    row = session.connection().execute(_HAZARD_INSERT, values).one()
+    row = _HAZARD_INSERT.first(session.connection(), values)
+    assert row is not None
     h = dict(zip(COLUMN_NAMES, row, strict=True))
     # The counters' flush listener sees ORM objects only.
     counts.add_bulk(session, [h])
@@ -778,21 +781,21 @@ class _Current:
         )
 
 
-_LOCK_MEMO: Memo[Principal, Any] = Memo(_MEMO_SIZE)
+_LOCK_MEMO: Memo[Principal, db.Prepared] = Memo(_MEMO_SIZE)
 
 
 def _locked(session: Session, principal: Principal, hazard_id: int) -> _Current:
     """The visible hazard, row-locked (PostgreSQL; SQLite's write transaction already is),
     with its plan ids and pending flag, in one statement built once per caller."""
-    stmt = _LOCK_MEMO.get(
+    locked = _LOCK_MEMO.get(
         principal,
-        lambda: (
+        lambda: db.Prepared(
             sa_select(*COLUMNS, *_derived_columns(_TABLE.c.id))
             .where(_TABLE.c.id == bindparam("hazard_id"), visible_hazards(principal))
             .with_for_update(of=_TABLE)
         ),
     )
-    row = session.connection().execute(stmt, {"hazard_id": hazard_id}).first()
+    row = locked.first(session.connection(), {"hazard_id": hazard_id})
     if row is None:
         raise _not_found()
     raw_plans = row[_N]
@@ -800,7 +803,7 @@ def _locked(session: Session, principal: Principal, hazard_id: int) -> _Current:
     return _Current(dict(zip(COLUMN_NAMES, row, strict=False)), plans, bool(row[_N + 1]))
 
 
-_EVENT_INSERT = insert(_EVENT_TABLE)
+_EVENT_INSERT = db.Prepared(insert(_EVENT_TABLE))
 
 
 def _timeline(
@@ -815,8 +818,8 @@ def _timeline(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    session.connection().execute(
-        _EVENT_INSERT,
+    _EVENT_INSERT.execute(
+        session.connection(),
         {
             "hazard_id": h["id"],
             "at": at or now(),
@@ -867,13 +870,13 @@ class _Step:
 
 
 # One UPDATE … RETURNING per set of changed columns, built once.
-_UPDATE_MEMO: Memo[tuple[str, ...], Any] = Memo(_MEMO_SIZE)
+_UPDATE_MEMO: Memo[tuple[str, ...], db.Prepared] = Memo(_MEMO_SIZE)
 
 
-def _update_statement(names: tuple[str, ...]) -> Any:
+def _update_statement(names: tuple[str, ...]) -> db.Prepared:
     return _UPDATE_MEMO.get(
         names,
-        lambda: (
+        lambda: db.Prepared(
             sa_update(_TABLE)
             .where(_TABLE.c.id == bindparam("hazard_id"))
             .values({n: bindparam(f"new_{n}", type_=_TABLE.c[n].type) for n in names})
@@ -910,7 +913,8 @@ def _store(
     names = tuple(sorted(values))
     params = {f"new_{n}": v for n, v in values.items()}
     params["hazard_id"] = before["id"]
-    row = session.connection().execute(_update_statement(names), params).one()
+    row = _update_statement(names).first(session.connection(), params)
+    assert row is not None
     after = dict(zip(COLUMN_NAMES, row, strict=True))
     _count_change(session, before, after)
     if isinstance(hazard, Hazard):
