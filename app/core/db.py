@@ -620,15 +620,19 @@ def write() -> Iterator[Session]:
     """One transaction: commits when the block ends, rolls everything back on any error.
 
     Inside a unit of work of the SQLite group writer, the group's transaction (see
-    `_GroupWriter`): an error leaving the block fails the group, which is then run again one
-    unit per transaction."""
+    `_GroupWriter`), ended as a transaction of its own would be: flushed, so the unit's own
+    errors surface in the unit, and its objects let go, so the next unit loads what it needs
+    afresh. An error leaving the block fails the group, which is then run again one unit per
+    transaction."""
     grouped = _group.session
     if grouped is not None:
         try:
             yield grouped
+            grouped.flush()
         except BaseException:
             _group.failed = True
             raise
+        grouped.expunge_all()
         return
     engine = get_engine()
     with _writer_slot(engine), Session(engine, expire_on_commit=False) as session:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 
 from app.audit import service as audit
 from app.audit.models import AuditLog
@@ -136,6 +136,22 @@ async def test_a_unit_reads_what_the_units_before_it_wrote(tag: str) -> None:
     else:  # concurrent transactions: each sees at least its own write
         assert all(1 <= n <= 6 for n in results), results
     assert sum(_count(tag).values()) == 6
+
+
+@pytest.mark.anyio
+async def test_a_unit_starts_with_none_of_the_objects_an_earlier_unit_loaded(tag: str) -> None:
+    def add_row(action: str) -> tuple[int, AuditLog]:
+        with db.write() as session:
+            already = len(session.identity_map)
+            row = AuditLog(actor="system", action=action, object_type="test")
+            session.add(row)
+        return already, row  # the unit keeps its object, as a route might
+
+    results = await _together(*((add_row, f"{tag}.{i}") for i in range(4)))
+    assert [already for already, _ in results] == [0, 0, 0, 0]
+    # Stored and let go, as after a write of its own: detached, with its id.
+    assert all(inspect(row).detached and row.id for _, row in results)
+    assert _count(tag) == {f"{tag}.{i}": 1 for i in range(4)}
 
 
 @pytest.mark.anyio
