@@ -392,7 +392,7 @@ def reset_dataset() -> None:
     Foreign keys are not checked for the delete, on a connection of its own: nothing but the
     timeline refers to the added rows, and checking `hazard.duplicate_of_id` (not indexed)
     for each deleted row took longer than rebuilding the dataset."""
-    from sqlalchemy import delete, func, select, update
+    from sqlalchemy import delete, update
 
     from app.core import db
     from app.hazards import counts
@@ -401,10 +401,6 @@ def reset_dataset() -> None:
     hazard, event = Hazard.__table__, HazardEvent.__table__
     engine = db.get_engine()
     with engine.connect() as conn:
-        added = conn.execute(
-            select(func.count()).select_from(hazard).where(hazard.c.id > HAZARDS)
-        ).scalar_one()
-        conn.rollback()
         if engine.dialect.name == "sqlite":
             # On the driver's connection: outside a transaction, where SQLite honours it.
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
@@ -412,7 +408,7 @@ def reset_dataset() -> None:
             conn.exec_driver_sql("SET session_replication_role = replica")
         try:
             conn.execute(delete(event).where(event.c.hazard_id > HAZARDS))
-            conn.execute(delete(hazard).where(hazard.c.id > HAZARDS))
+            added = conn.execute(delete(hazard).where(hazard.c.id > HAZARDS)).rowcount
             reopened = conn.execute(
                 update(hazard)
                 .where(hazard.c.id <= VERIFY_BLOCK, hazard.c.status != "rectified")

@@ -40,8 +40,8 @@ def emit(
 ) -> int:
     """Write one event into the outbox on the caller's transaction; returns its id.
 
-    An INSERT … RETURNING (`db.Prepared`) rather than an ORM object: every state change pays for this,
-    and an ORM object would cost a flush at commit for a row nobody reads back. On
+    An INSERT … RETURNING (`db.Prepared`) rather than an ORM object: every state change pays
+    for this, and an ORM object would cost a flush at commit for a row nobody reads back. On
     PostgreSQL the row is stamped with the writing transaction's id (see `Event.txid`).
     """
     values: dict[str, Any] = {

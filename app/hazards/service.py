@@ -654,12 +654,12 @@ def _list_prepared(
     has_cursor: bool,
     limit: int,
 ) -> db.Prepared:
-    if flt.q:  # the search text is escaped into the statement: not reusable
+    def build() -> db.Prepared:
         return db.Prepared(_list_statement(principal, flt, sort, has_cursor, limit))
-    return _LIST_MEMO.get(
-        (principal, tuple(params), flt.overdue, sort, limit),
-        lambda: db.Prepared(_list_statement(principal, flt, sort, has_cursor, limit)),
-    )
+
+    if flt.q:  # the search text is escaped into the statement: not reusable
+        return build()
+    return _LIST_MEMO.get((principal, tuple(params), flt.overdue, sort, limit), build)
 
 
 def list_hazards(
