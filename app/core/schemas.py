@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, get_args
@@ -43,7 +43,20 @@ QueryDate = Annotated[
 ]
 """A date in the query string: YYYY-MM-DD, never a number of seconds, 0001-01-02 to
 9999-12-30."""
-QueryDateTime = Annotated[datetime, BeforeValidator(_number_is_not_a_date)]
+
+
+def _representable_in_utc(value: datetime) -> datetime:
+    # Stored times are UTC: 0001-01-01T00:00+08:00 is before year 1 there (a 500 before).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time must fall between years 1 and 9999 in UTC") from None
+    return value
+
+
+QueryDateTime = Annotated[
+    datetime, BeforeValidator(_number_is_not_a_date), AfterValidator(_representable_in_utc)
+]
 """A time in the query string: ISO 8601, never a number of seconds."""
 
 

@@ -50,3 +50,15 @@ def test_calendar_edges_are_answered_or_refused_never_a_server_error(
         r = client.get(route, params={"campaign_id": campaign, **params}, headers=world.h.office)
         assert r.status_code == 422, (edge, r.text)
         assert f"query.{next(iter(params))}" in r.text, r.text
+
+
+def test_audit_times_beyond_utcs_calendar_are_refused(client: TestClient, world: World) -> None:
+    for name in ("since", "until"):
+        for value in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"):
+            r = client.get("/api/v1/audit", params={name: value}, headers=world.h.admin)
+            assert r.status_code == 422, (name, value, r.text)
+            assert f"query.{name}" in r.text, r.text
+        r = client.get(
+            "/api/v1/audit", params={name: "2026-11-28T08:00:00+08:00"}, headers=world.h.admin
+        )
+        assert r.status_code == 200, r.text
