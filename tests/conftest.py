@@ -49,6 +49,7 @@ from app.auth.service import auth_states  # noqa: E402
 from app.campaigns.models import Campaign, CampaignPhase, CampaignStatus, PhaseCode  # noqa: E402
 from app.core import db, security  # noqa: E402
 from app.core.ratelimit import reset_counter  # noqa: E402
+from app.hazards import service as hazard_service  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.orgs.models import LicenseStatus, Org, OrgKind, Ownership, SchoolType  # noqa: E402
 from app.users.models import Capability, Role, User  # noqa: E402
@@ -99,6 +100,8 @@ def _clean_state() -> Iterator[None]:
     _empty_all_tables()
     auth_states.clear()
     auth_deps._memo.clear()
+    # Ids and versions start over with the tables; a frozen clock can repeat updated_at.
+    hazard_service._REPRESENTATIONS.clear()
     reset_counter()
 
 

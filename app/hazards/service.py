@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 
+from orjson import Fragment
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     not_,
     or_,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
@@ -46,6 +49,8 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from app.core.etag import check_if_match
 from app.core.memo import Memo
 from app.core.pagination import SortDir, cursor_position, keyset, parse_sort, split_page
+from app.core.representations import Representations
+from app.core.responses import dumps
 from app.core.time import add_working_days, local_zone, now, today
 from app.events import service as events
 from app.hazards import codes, counts
@@ -281,17 +286,31 @@ def _derived_columns(hazard_id: Any) -> tuple[Any, Any]:
 
 _N = len(COLUMN_NAMES)
 
+# The stored columns allowed_actions and overdue depend on (ROLE_RULES and _state_allows
+# read no others), in the order _Shaper takes them.
+FACTS = (
+    "status",
+    "grade",
+    "supervised",
+    "deadline",
+    "school_id",
+    "responsible_org_id",
+    "reporter_org_id",
+)
+_facts_of = itemgetter(*FACTS)
+
 
 # allowed_actions depends on the principal and on these facts of a row only (the rules in
 # ROLE_RULES and _state_allows compare the row's orgs with the caller's org and with each
 # other, and read status, grade, supervision and whether there is a deadline). A page
-# repeats few combinations, so each is worked out once per principal.
-_ACTIONS_MEMO: Memo[Principal, dict[tuple[Any, ...], tuple[str, ...]]] = Memo(_MEMO_SIZE)
+# repeats few combinations, so each is worked out once per principal (with, for a register
+# page, the JSON of the derived fields they give).
+_ACTIONS_MEMO: Memo[Principal, dict[tuple[Any, ...], Any]] = Memo(_MEMO_SIZE)
 _OPEN = frozenset(OPEN_STATUSES)
 
 
 class _Shaper:
-    """Turns stored-column dicts into response dicts for one caller on one day."""
+    """Adds the derived fields to stored columns, for one caller on one day."""
 
     __slots__ = ("day", "memo", "org", "principal")
 
@@ -301,25 +320,35 @@ class _Shaper:
         self.day = day or today()
         self.memo = _ACTIONS_MEMO.get(principal, dict)
 
-    def __call__(self, h: dict[str, Any], plan_ids: list[int], pending: bool) -> dict[str, Any]:
-        """Add the derived fields to `h` (in place)."""
-        org, deadline, status = self.org, h["deadline"], h["status"]
+    def _derived(
+        self, facts: Sequence[Any], pending: bool
+    ) -> tuple[tuple[Any, ...], bool, tuple[str, ...]]:
+        """(memo key, overdue, allowed actions) of a row whose FACTS are `facts`."""
+        org = self.org
+        status, grade, supervised, deadline, school, responsible, reporter = facts
         key = (
             status,
-            h["grade"],
-            h["supervised"],
+            grade,
+            supervised,
             deadline is None,
             pending,
-            h["school_id"] == org,
-            h["responsible_org_id"] == org,
-            h["reporter_org_id"] == org,
-            h["responsible_org_id"] == h["school_id"],
+            school == org,
+            responsible == org,
+            reporter == org,
+            responsible == school,
         )
         actions = self.memo.get(key)
         if actions is None:
+            h = dict(zip(FACTS, facts, strict=True))
             actions = tuple(allowed_actions(self.principal, h, pending_extension=pending))
             self.memo[key] = actions
-        h["overdue"] = deadline is not None and deadline < self.day and status in _OPEN
+        overdue = deadline is not None and deadline < self.day and status in _OPEN
+        return key, overdue, actions
+
+    def __call__(self, h: dict[str, Any], plan_ids: list[int], pending: bool) -> dict[str, Any]:
+        """Add the derived fields to `h` (in place)."""
+        _, overdue, actions = self._derived(_facts_of(h), pending)
+        h["overdue"] = overdue
         h["plan_ids"] = plan_ids
         h["allowed_actions"] = list(actions)
         return h
@@ -327,9 +356,31 @@ class _Shaper:
     def row(self, row: Sequence[Any]) -> dict[str, Any]:
         """A result row of COLUMNS + _derived_columns as the response dict."""
         h = dict(zip(COLUMN_NAMES, row, strict=False))  # stops before the derived columns
-        raw_plans = row[_N]
-        plans = sorted(int(i) for i in raw_plans.split(",")) if raw_plans else []
-        return self(h, plans, bool(row[_N + 1]))
+        return self(h, _plan_ids(row[_N]), bool(row[_N + 1]))
+
+    def item(
+        self, stored: bytes, facts: Sequence[Any], raw_plans: str | None, pending: Any
+    ) -> Fragment:
+        """The response item: `stored` (the JSON object of the stored columns) with the
+        derived fields appended, as `row` would give it once serialised."""
+        key, overdue, actions = self._derived(facts, bool(pending))
+        # Rows in no plan (most) share their derived fields' JSON with every row of the same
+        # facts: kept beside the actions (a 2-tuple key; the actions' keys have 9 items).
+        tail = self.memo.get((key, overdue)) if raw_plans is None else None
+        if tail is None:
+            derived = {
+                "overdue": overdue,
+                "plan_ids": _plan_ids(raw_plans),
+                "allowed_actions": list(actions),
+            }
+            tail = b"," + dumps(derived)[1:]
+            if raw_plans is None:
+                self.memo[(key, overdue)] = tail
+        return Fragment(stored[:-1] + tail)
+
+
+def _plan_ids(raw: str | None) -> list[int]:
+    return sorted(int(i) for i in raw.split(",")) if raw else []
 
 
 # ------------------------------------------------------------------------------------------
@@ -598,14 +649,15 @@ def _sort_key(columns: Any, key: str) -> Any:
     return columns[key]
 
 
-def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], SortDir]:
-    """(key expression, cursor coercion, row → key value, direction) for an allowed sort."""
+def _sort(sort: str) -> tuple[Any, Any, Callable[[Any], Any], SortDir]:
+    """(key expression, cursor coercion, column value → key value, direction) for an
+    allowed sort."""
     key, direction = parse_sort(sort, SORT_KEYS)
     if key == "deadline":
         return (
             _sort_key(_TABLE.c, key),
             date.fromisoformat,
-            lambda r: r["deadline"] or NO_DEADLINE,
+            lambda value: value or NO_DEADLINE,
             direction,
         )
     coerce: Any = {"found_on": date.fromisoformat, "reported_at": datetime.fromisoformat}.get(key)
@@ -613,7 +665,25 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Mapping[str, Any]], Any], Sort
         coerce = int
     if key == "code":
         coerce = str
-    return _sort_key(_TABLE.c, key), coerce, lambda r: r[key], direction
+    return _sort_key(_TABLE.c, key), coerce, lambda value: value, direction
+
+
+# What a register page reads of each row: the facts its derived fields depend on (see
+# _Shaper), and what identifies its stored columns' JSON in _REPRESENTATIONS (id, version,
+# updated_at). The sort key is added when it is not one of them. Everything else comes
+# serialised from _REPRESENTATIONS, or from one more statement for the rows not there.
+_PAGE_NAMES = ("id", "version", *FACTS)
+_REPRESENTATIONS = Representations(get_settings().hazard_cache_rows)
+
+
+def _page_names(sort: str) -> tuple[str, ...]:
+    key = parse_sort(sort, SORT_KEYS)[0]
+    return _PAGE_NAMES if key in _PAGE_NAMES else (*_PAGE_NAMES, key)
+
+
+def _stamp(columns: Any) -> Any:
+    """`updated_at` as the driver returns it: only compared, never shown, so not converted."""
+    return type_coerce(columns.updated_at, String).label("stamp")
 
 
 # Built list statements by (caller, filters set, sort, cursor or not, limit): building one
@@ -625,9 +695,13 @@ def _list_statement(
     principal: Principal, flt: HazardFilter, sort: str, has_cursor: bool, limit: int
 ) -> Any:
     """The page (limit + 1 rows, walked in index order by the keyset on (sort key, id)) as
-    a subquery, with the plan ids and pending-extension flag added for those rows only."""
+    a subquery of the _page_names columns, with updated_at, the plan ids and the
+    pending-extension flag added for those rows only."""
     key, _, _, direction = _sort(sort)
-    inner = select(*COLUMNS).where(*_where(principal, flt))
+    names = _page_names(sort)
+    inner = sa_select(*(_TABLE.c[n] for n in names), _TABLE.c.updated_at).where(
+        *_where(principal, flt)
+    )
     pair = tuple_(key, _TABLE.c.id)
     if has_cursor:
         after = tuple_(
@@ -641,9 +715,9 @@ def _list_statement(
     outer_order = (
         (outer_key.asc(), page.c.id.asc()) if ascending else (outer_key.desc(), page.c.id.desc())
     )
-    return sa_select(*(page.c[n] for n in COLUMN_NAMES), *_derived_columns(page.c.id)).order_by(
-        *outer_order
-    )
+    return sa_select(
+        *(page.c[n] for n in names), _stamp(page.c), *_derived_columns(page.c.id)
+    ).order_by(*outer_order)
 
 
 def _list_prepared(
@@ -662,6 +736,46 @@ def _list_prepared(
     return _LIST_MEMO.get((principal, tuple(params), flt.overdue, sort, limit), build)
 
 
+def _rows_statement(principal: Principal) -> Any:
+    """Whole rows by id (those of a page not in _REPRESENTATIONS), with the caller's
+    visibility rule: a row that stopped being visible since the page was read is left out."""
+    return sa_select(*COLUMNS, _stamp(_TABLE.c), *_derived_columns(_TABLE.c.id)).where(
+        _TABLE.c.id.in_(bindparam("ids", expanding=True)), visible_hazards(principal)
+    )
+
+
+_ROWS_MEMO: Memo[Principal, db.Prepared] = Memo(_MEMO_SIZE)
+
+
+def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]) -> list[Any]:
+    """The response items of `page` (rows of _PAGE_NAMES, then the sort key if it is not
+    one of them, then stamp, plan ids and pending flag from the end): each the stored
+    columns' JSON with the derived fields appended."""
+    shape = _Shaper(principal)
+    stored = _REPRESENTATIONS.lookup([(r[0], r[1], r[-3]) for r in page])
+    missing = [r[0] for r, body in zip(page, stored, strict=True) if body is None]
+    fresh: dict[int, Fragment] = {}
+    if missing:
+        # Read whole now: each of these items is then one consistent row, even if it
+        # changed since the page was read.
+        made = []
+        rows = _ROWS_MEMO.get(principal, lambda: db.Prepared(_rows_statement(principal)))
+        for row in rows.all(conn, {"ids": missing}):
+            h = dict(zip(COLUMN_NAMES, row, strict=False))
+            serialised = dumps(h)
+            made.append(((h["id"], h["version"], row[_N]), serialised))
+            fresh[h["id"]] = shape.item(serialised, _facts_of(h), row[_N + 1], row[_N + 2])
+        _REPRESENTATIONS.store(made)
+    items = []
+    facts = slice(2, 2 + len(FACTS))
+    for r, body in zip(page, stored, strict=True):
+        if body is not None:
+            items.append(shape.item(body, r[facts], r[-2], r[-1]))
+        elif r[0] in fresh:
+            items.append(fresh[r[0]])
+    return items
+
+
 def list_hazards(
     conn: Connection,
     principal: Principal,
@@ -672,22 +786,21 @@ def list_hazards(
     limit: int,
     with_total: bool = False,
 ) -> dict[str, Any]:
-    """A page of the register as plain dicts: {"items", "next_cursor", "total"}, in one
-    statement."""
-    _, coerce, key_of, _ = _sort(sort)
+    """A page of the register: {"items", "next_cursor", "total"}, the items already
+    serialised (orjson Fragments)."""
+    _, coerce, key_value, _ = _sort(sort)
     params = _filter_values(flt)
     if cursor:
         params["cursor_key"], params["cursor_id"] = cursor_position(cursor, coerce)
-    page = _list_prepared(principal, flt, params, sort, bool(cursor), limit)
-    shape = _Shaper(principal)
-    rows = [shape.row(r) for r in page.all(conn, params)]
+    page = _list_prepared(principal, flt, params, sort, bool(cursor), limit).all(conn, params)
     total = None
     if with_total:
         total = conn.execute(
             select(func.count()).select_from(_TABLE).where(*_where(principal, flt))
         ).scalar_one()
-    items, next_cursor = split_page(rows, limit, lambda r: (key_of(r), r["id"]))
-    return {"items": list(items), "next_cursor": next_cursor, "total": total}
+    at = _page_names(sort).index(parse_sort(sort, SORT_KEYS)[0])
+    kept, next_cursor = split_page(page, limit, lambda r: (key_value(r[at]), r[0]))
+    return {"items": _items(conn, principal, kept), "next_cursor": next_cursor, "total": total}
 
 
 def _get_statement(principal: Principal) -> Any:
