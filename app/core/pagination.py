@@ -140,10 +140,7 @@ def split_page(
     return kept, encode_cursor(value, row_id)
 
 
-LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
-]
-CursorQuery = Annotated[
-    str | None,
-    Query(max_length=500, description="`next_cursor` from the previous page; omit for the first."),
-]
+LIMIT_DESCRIPTION = f"Page size, at most {MAX_LIMIT}."
+CURSOR_DESCRIPTION = "`next_cursor` from the previous page; omit for the first."
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_DESCRIPTION)]
+CursorQuery = Annotated[str | None, Query(max_length=500, description=CURSOR_DESCRIPTION)]

@@ -4,6 +4,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query
+from pydantic import Field
 from starlette.responses import Response
 
 from app.auth.dependencies import require, require_scope
@@ -11,7 +12,16 @@ from app.auth.principal import Principal
 from app.core import db
 from app.core.errors import problem_responses
 from app.core.etag import etag
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from app.core.pagination import (
+    CURSOR_DESCRIPTION,
+    DEFAULT_LIMIT,
+    LIMIT_DESCRIPTION,
+    MAX_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+)
+from app.core.query import QueryModel
 from app.core.responses import json_response
 from app.core.schemas import QueryDate
 from app.hazards import service
@@ -44,6 +54,7 @@ IfMatch = Annotated[
     str | None, Header(max_length=200, description="The hazard's current ETag (optional).")
 ]
 OrgIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+OrgId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 Reader = Annotated[Principal, Depends(require_scope("hazards:read"))]
 # Everyone who works on hazards; which action each may take is decided per hazard.
@@ -78,71 +89,85 @@ async def register_hazard(principal: Actor, body: HazardCreate) -> Response:
     return _hazard(await db.in_writer(service.register, principal, body), 201)
 
 
-@router.get("", response_model=Page[HazardPublic], responses=problem_responses(401, 403, 422))
+class HazardListQuery(QueryModel):
+    """The register's filters, sort and page (read by one model: app/core/query.py)."""
+
+    campaign_id: OrgId | None = None
+    school_id: OrgId | None = None
+    status: list[HazardStatus] | None = Field(
+        default=None, max_length=7, description="Repeat for several."
+    )
+    category: HazardCategory | None = None
+    grade: HazardGrade | None = None
+    scope: HazardScope | None = None
+    responsible_org_id: OrgId | None = None
+    overdue: bool | None = Field(
+        default=None, description="Deadline passed and still open (derived)."
+    )
+    supervised: bool | None = Field(default=None, description="Under listed supervision.")
+    found_from: QueryDate | None = None
+    found_to: QueryDate | None = None
+    reported_from: QueryDate | None = Field(default=None, description="Local date, inclusive.")
+    reported_to: QueryDate | None = Field(default=None, description="Local date, inclusive.")
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=service.MAX_Q,
+        pattern=r"^[^\x00]*$",
+        description="Text in the title, code or location.",
+    )
+    sort: str = Field(
+        default="-id",
+        max_length=20,
+        description=f"One of {', '.join(service.SORT_KEYS)}; prefix `-` for descending.",
+    )
+    with_total: bool = Field(default=False, description="Also count all matches.")
+    cursor: str | None = Field(default=None, max_length=500, description=CURSOR_DESCRIPTION)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=LIMIT_DESCRIPTION)
+
+    def filter(self) -> service.HazardFilter:
+        return service.HazardFilter(
+            campaign_id=self.campaign_id,
+            school_id=self.school_id,
+            status=tuple(self.status or ()),
+            category=self.category,
+            grade=self.grade,
+            scope=self.scope,
+            responsible_org_id=self.responsible_org_id,
+            overdue=self.overdue,
+            supervised=self.supervised,
+            found_from=self.found_from,
+            found_to=self.found_to,
+            reported_from=self.reported_from,
+            reported_to=self.reported_to,
+            q=self.q,
+        )
+
+
+@router.get(
+    "",
+    response_model=Page[HazardPublic],
+    responses=problem_responses(401, 403, 422),
+    openapi_extra=HazardListQuery.openapi(),
+)
 async def list_hazards(
-    principal: Reader,
-    campaign_id: OrgIdQuery = None,
-    school_id: OrgIdQuery = None,
-    status: Annotated[
-        list[HazardStatus] | None, Query(max_length=7, description="Repeat for several.")
-    ] = None,
-    category: HazardCategory | None = None,
-    grade: HazardGrade | None = None,
-    scope: HazardScope | None = None,
-    responsible_org_id: OrgIdQuery = None,
-    overdue: Annotated[
-        bool | None, Query(description="Deadline passed and still open (derived).")
-    ] = None,
-    supervised: Annotated[bool | None, Query(description="Under listed supervision.")] = None,
-    found_from: QueryDate | None = None,
-    found_to: QueryDate | None = None,
-    reported_from: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
-    reported_to: Annotated[QueryDate | None, Query(description="Local date, inclusive.")] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=service.MAX_Q,
-            pattern=r"^[^\x00]*$",
-            description="Text in the title, code or location.",
-        ),
-    ] = None,
-    sort: Annotated[
-        str,
-        Query(
-            max_length=20,
-            description=f"One of {', '.join(service.SORT_KEYS)}; prefix `-` for descending.",
-        ),
-    ] = "-id",
-    with_total: Annotated[bool, Query(description="Also count all matches.")] = False,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
+    principal: Reader, query: Annotated[HazardListQuery, Depends(HazardListQuery.parse)]
 ) -> Response:
     """The register (登记册): the hazards you may see, filtered and sorted, a page at a time.
 
     A school sees its own; a department what it must fix, registered, supervises or
     supervises by listing; the office, oversight and inspectors all. Pass `next_cursor` back
     as `cursor` for the next page."""
-    flt = service.HazardFilter(
-        campaign_id=campaign_id,
-        school_id=school_id,
-        status=tuple(status or ()),
-        category=category,
-        grade=grade,
-        scope=scope,
-        responsible_org_id=responsible_org_id,
-        overdue=overdue,
-        supervised=supervised,
-        found_from=found_from,
-        found_to=found_to,
-        reported_from=reported_from,
-        reported_to=reported_to,
-        q=q,
-    )
     page = await db.hot_read(
-        partial(service.list_hazards, sort=sort, cursor=cursor, limit=limit, with_total=with_total),
+        partial(
+            service.list_hazards,
+            sort=query.sort,
+            cursor=query.cursor,
+            limit=query.limit,
+            with_total=query.with_total,
+        ),
         principal,
-        flt,
+        query.filter(),
     )
     return json_response(page)
 
