@@ -47,6 +47,8 @@ DEPARTMENTS = 80
 EXPORT_ROWS = min(100_000, HAZARDS // 10)
 VERIFY_BLOCK = min(100_000, HAZARDS // 10)  # hazards in `rectified`, verified by the transition run
 PASSWORD = "bench-password-123"
+# Hazards are found on the FOUND_DAYS days up to FOUND_UNTIL.
+FOUND_UNTIL, FOUND_DAYS = date(2026, 11, 28), 60
 PYTHON = sys.executable
 UVICORN = [PYTHON, "-m", "uvicorn", "--workers", "1", "--loop", "uvloop", "--http", "httptools"]
 UVICORN += ["--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
@@ -263,7 +265,7 @@ def build_dataset(url: str) -> dict[str, Any]:
     categories = ["building", "fire", "electrical", "traffic", "food_hygiene", "public_order",
                   "equipment", "management", "other"]  # fmt: skip
     sources = ["self_inspection", "inspection_group", "department", "public_report"]
-    today = date(2026, 11, 28)
+    today = FOUND_UNTIL
     batch = 50_000
     log(f"building {HAZARDS:,} hazards …")
     for start in range(0, HAZARDS, batch):
@@ -272,7 +274,7 @@ def build_dataset(url: str) -> dict[str, Any]:
             school = 1000 + rnd.randrange(SCHOOLS)
             in_verify_block = i <= VERIFY_BLOCK
             status = "rectified" if in_verify_block else statuses[rnd.randrange(len(statuses))]
-            found = today - timedelta(days=rnd.randrange(60))
+            found = today - timedelta(days=rnd.randrange(FOUND_DAYS))
             assigned = status != "reported" and rnd.random() < 0.3
             responsible = 2 + rnd.randrange(DEPARTMENTS) if assigned else school
             deadline = (
@@ -608,6 +610,26 @@ def main() -> None:
         )
 
         from app.core.pagination import encode_cursor
+
+        # The same filter and sort at 2,000 random depths: ~100,000 distinct rows, more than
+        # the worker keeps serialised (HAZARD_CACHE_ROWS), so most rows are read whole.
+        rng = random.Random(7)
+        cursors = ", ".join(
+            f"'{encode_cursor((FOUND_UNTIL - timedelta(days=rng.randrange(FOUND_DAYS))).isoformat(), rng.randrange(1, HAZARDS))}'"
+            for _ in range(2000)
+        )
+        cold_script = lua(
+            tmp / "cold.lua",
+            f"local cursors = {{{cursors}}}\n"
+            f"request = function() return wrk.format(nil, '{list_url}&cursor=' .. cursors[math.random(#cursors)]) end\n",
+        )
+        log("GET /hazards?limit=50 at random depths …")
+        rows.append(
+            (
+                "GET /hazards?limit=50, random depths (rows mostly not cached)",
+                wrk(base + "/", script=cold_script, env=wenv),
+            )
+        )
 
         deep = f"/api/v1/hazards?limit=50&campaign_id=1&cursor={encode_cursor(HAZARDS // 2, HAZARDS // 2)}"
         log("deep page, one connection …")

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     # see app/core/collector.py.
     gc_threshold: int = Field(default=10_000, ge=100, le=1_000_000)
     # Hazards whose stored columns each worker keeps serialised for the register's pages
-    # (~1.3 KB each; 0 turns it off): see app/core/representations.py.
+    # (~2 KB each; 0 turns it off): see app/core/representations.py.
     hazard_cache_rows: int = Field(default=20_000, ge=0, le=1_000_000)
 
     secret_key: str = DEFAULT_SECRET

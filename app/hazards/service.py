@@ -361,8 +361,8 @@ class _Shaper:
     def item(
         self, stored: bytes, facts: Sequence[Any], raw_plans: str | None, pending: Any
     ) -> Fragment:
-        """The response item: `stored` (the JSON object of the stored columns) with the
-        derived fields appended, as `row` would give it once serialised."""
+        """The response item: `stored` (the stored columns' JSON object without its closing
+        brace) with the derived fields appended, as `row` would give it once serialised."""
         key, overdue, actions = self._derived(facts, bool(pending))
         # Rows in no plan (most) share their derived fields' JSON with every row of the same
         # facts: kept beside the actions (a 2-tuple key; the actions' keys have 9 items).
@@ -376,7 +376,7 @@ class _Shaper:
             tail = b"," + dumps(derived)[1:]
             if raw_plans is None:
                 self.memo[(key, overdue)] = tail
-        return Fragment(stored[:-1] + tail)
+        return Fragment(stored + tail)
 
 
 def _plan_ids(raw: str | None) -> list[int]:
@@ -762,7 +762,9 @@ def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]
         rows = _ROWS_MEMO.get(principal, lambda: db.Prepared(_rows_statement(principal)))
         for row in rows.all(conn, {"ids": missing}):
             h = dict(zip(COLUMN_NAMES, row, strict=False))
-            serialised = dumps(h)
+            # A slice: a bytes object of its own size. orjson's output keeps the ~16 KB
+            # buffer it was written in (20,000 rows held 317 MB, traced).
+            serialised = dumps(h)[:-1]
             made.append(((h["id"], h["version"], row[_N]), serialised))
             fresh[h["id"]] = shape.item(serialised, _facts_of(h), row[_N + 1], row[_N + 2])
         _REPRESENTATIONS.store(made)
