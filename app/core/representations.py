@@ -1,10 +1,11 @@
-"""Rows already serialised, kept by id and taken only at the version they were made from.
+"""What was made from a row (its serialisation), kept by id and taken only at the version it
+was made from.
 
 A register page is 50 rows of 45 stored columns. Reading every column, turning each value
 into Python and then into JSON was three quarters of a page's CPU (issue 10: 1M hazards,
 profiled). A row's stored columns change only together with its `version` (which every write
 bumps, and which the ETag and If-Match already rely on) and its `updated_at`; so a page reads
-those two with the few columns its derived fields need, and takes the stored columns' JSON
+those two, and takes the stored columns' JSON (and the few of them its derived fields need)
 from here. A row that is not here, or is here at another version, is read whole and
 serialised once more.
 
@@ -19,23 +20,24 @@ per page rather than once per row.
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 Key = tuple[int, Any, Any]
 """(id, version, updated_at as the driver returns it)."""
+V = TypeVar("V")
 
 
-class Representations:
+class Representations(Generic[V]):
     __slots__ = ("_items", "_lock", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[int, tuple[Any, Any, bytes]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[Any, Any, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def lookup(self, keys: Sequence[Key]) -> list[bytes | None]:
-        """The serialisation of each row, or None where it is missing or out of date."""
-        found: list[bytes | None] = []
+    def lookup(self, keys: Sequence[Key]) -> list[V | None]:
+        """What was made from each row, or None where it is missing or out of date."""
+        found: list[V | None] = []
         with self._lock:
             items = self._items
             for row_id, version, stamp in keys:
@@ -47,13 +49,13 @@ class Representations:
                     found.append(None)
         return found
 
-    def store(self, entries: Iterable[tuple[Key, bytes]]) -> None:
+    def store(self, entries: Iterable[tuple[Key, V]]) -> None:
         if self.size <= 0:
             return
         with self._lock:
             items = self._items
-            for (row_id, version, stamp), body in entries:
-                items[row_id] = (version, stamp, body)
+            for (row_id, version, stamp), value in entries:
+                items[row_id] = (version, stamp, value)
                 items.move_to_end(row_id)
             while len(items) > self.size:
                 items.popitem(last=False)

@@ -668,12 +668,15 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Any], Any], SortDir]:
     return _sort_key(_TABLE.c, key), coerce, lambda value: value, direction
 
 
-# What a register page reads of each row: the facts its derived fields depend on (see
-# _Shaper), and what identifies its stored columns' JSON in _REPRESENTATIONS (id, version,
-# updated_at). The sort key is added when it is not one of them. Everything else comes
-# serialised from _REPRESENTATIONS, or from one more statement for the rows not there.
-_PAGE_NAMES = ("id", "version", *FACTS)
-_REPRESENTATIONS = Representations(get_settings().hazard_cache_rows)
+# What a register page reads of each row: what identifies the row's entry in
+# _REPRESENTATIONS (id, version, updated_at), and the sort key for the next cursor.
+# The stored columns' JSON and the FACTS come from there, or from one more statement for
+# the rows not there.
+_PAGE_NAMES = ("id", "version")
+# (stored columns' JSON without its closing brace, FACTS) by hazard.
+_REPRESENTATIONS: Representations[tuple[bytes, tuple[Any, ...]]] = Representations(
+    get_settings().hazard_cache_rows
+)
 
 
 def _page_names(sort: str) -> tuple[str, ...]:
@@ -748,12 +751,11 @@ _ROWS_MEMO: Memo[Principal, db.Prepared] = Memo(_MEMO_SIZE)
 
 
 def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]) -> list[Any]:
-    """The response items of `page` (rows of _PAGE_NAMES, then the sort key if it is not
-    one of them, then stamp, plan ids and pending flag from the end): each the stored
-    columns' JSON with the derived fields appended."""
+    """The response items of `page` (rows of _page_names, then stamp, plan ids and pending
+    flag): each the stored columns' JSON with the derived fields appended."""
     shape = _Shaper(principal)
-    stored = _REPRESENTATIONS.lookup([(r[0], r[1], r[-3]) for r in page])
-    missing = [r[0] for r, body in zip(page, stored, strict=True) if body is None]
+    cached = _REPRESENTATIONS.lookup([(r[0], r[1], r[-3]) for r in page])
+    missing = [r[0] for r, hit in zip(page, cached, strict=True) if hit is None]
     fresh: dict[int, Fragment] = {}
     if missing:
         # Read whole now: each of these items is then one consistent row, even if it
@@ -764,15 +766,14 @@ def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]
             h = dict(zip(COLUMN_NAMES, row, strict=False))
             # A slice: a bytes object of its own size. orjson's output keeps the ~16 KB
             # buffer it was written in (20,000 rows held 317 MB, traced).
-            serialised = dumps(h)[:-1]
-            made.append(((h["id"], h["version"], row[_N]), serialised))
-            fresh[h["id"]] = shape.item(serialised, _facts_of(h), row[_N + 1], row[_N + 2])
+            entry = (dumps(h)[:-1], _facts_of(h))
+            made.append(((h["id"], h["version"], row[_N]), entry))
+            fresh[h["id"]] = shape.item(*entry, row[_N + 1], row[_N + 2])
         _REPRESENTATIONS.store(made)
     items = []
-    facts = slice(2, 2 + len(FACTS))
-    for r, body in zip(page, stored, strict=True):
-        if body is not None:
-            items.append(shape.item(body, r[facts], r[-2], r[-1]))
+    for r, hit in zip(page, cached, strict=True):
+        if hit is not None:
+            items.append(shape.item(*hit, r[-2], r[-1]))
         elif r[0] in fresh:
             items.append(fresh[r[0]])
     return items

@@ -159,9 +159,8 @@ def test_a_row_no_longer_visible_when_read_whole_is_left_out(world: World) -> No
     mine = insert_hazard(world, "school_a")
     theirs = insert_hazard(world, "school_b")
     school_a = Principal(kind="user", id=99, role=Role.school, org_id=world.org_id("school_a"))
-    facts = ("reported", "general", False, None)
-    orgs = (world.org_id("school_a"),) * 3
-    page = [[hid, 1, *facts, *orgs, "stamp", None, 0] for hid in (mine, theirs)]
+    # Rows as the page statement gives them: id, version, stamp, plan ids, pending flag.
+    page = [[hid, 1, "stamp", None, 0] for hid in (mine, theirs)]
     with db.get_engine().connect() as conn:
         items = service._items(conn, school_a, page)
     assert [orjson.loads(bytes(orjson.dumps(i)))["id"] for i in items] == [mine]
