@@ -414,7 +414,14 @@ def reset_dataset() -> None:
             reopened = conn.execute(
                 update(hazard)
                 .where(hazard.c.id <= VERIFY_BLOCK, hazard.c.status != "rectified")
-                .values(status="rectified", closed_at=None)
+                # A new version, as any change of a row's stored columns must have: servers
+                # keep rows serialised by version (app/core/representations.py).
+                .values(
+                    status="rectified",
+                    closed_at=None,
+                    version=hazard.c.version + 1,
+                    updated_at=datetime.now(UTC),
+                )
             ).rowcount
             conn.commit()
         finally:
