@@ -3,7 +3,7 @@
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path
 from pydantic import Field
 from starlette.responses import Response
 
@@ -53,7 +53,6 @@ HazardId = Annotated[int, Path(ge=1, le=2**62, description="Hazard id.")]
 IfMatch = Annotated[
     str | None, Header(max_length=200, description="The hazard's current ETag (optional).")
 ]
-OrgIdQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 OrgId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 Reader = Annotated[Principal, Depends(require_scope("hazards:read"))]

@@ -679,8 +679,8 @@ _REPRESENTATIONS: Representations[tuple[bytes, tuple[Any, ...]]] = Representatio
 )
 
 
-def _page_names(sort: str) -> tuple[str, ...]:
-    key = parse_sort(sort, SORT_KEYS)[0]
+def _page_names(key: str) -> tuple[str, ...]:
+    """The columns a page sorted by `key` reads."""
     return _PAGE_NAMES if key in _PAGE_NAMES else (*_PAGE_NAMES, key)
 
 
@@ -701,7 +701,8 @@ def _list_statement(
     a subquery of the _page_names columns, with updated_at, the plan ids and the
     pending-extension flag added for those rows only."""
     key, _, _, direction = _sort(sort)
-    names = _page_names(sort)
+    key_name = parse_sort(sort, SORT_KEYS)[0]
+    names = _page_names(key_name)
     inner = sa_select(*(_TABLE.c[n] for n in names), _TABLE.c.updated_at).where(
         *_where(principal, flt)
     )
@@ -714,7 +715,7 @@ def _list_statement(
     ascending = direction == SortDir.asc
     order = (key.asc(), _TABLE.c.id.asc()) if ascending else (key.desc(), _TABLE.c.id.desc())
     page = inner.order_by(*order).limit(limit + 1).subquery("page")
-    outer_key = _sort_key(page.c, parse_sort(sort, SORT_KEYS)[0])
+    outer_key = _sort_key(page.c, key_name)
     outer_order = (
         (outer_key.asc(), page.c.id.asc()) if ascending else (outer_key.desc(), page.c.id.desc())
     )
@@ -801,7 +802,8 @@ def list_hazards(
         total = conn.execute(
             select(func.count()).select_from(_TABLE).where(*_where(principal, flt))
         ).scalar_one()
-    at = _page_names(sort).index(parse_sort(sort, SORT_KEYS)[0])
+    key_name = parse_sort(sort, SORT_KEYS)[0]
+    at = _page_names(key_name).index(key_name)
     kept, next_cursor = split_page(page, limit, lambda r: (key_value(r[at]), r[0]))
     return {"items": _items(conn, principal, kept), "next_cursor": next_cursor, "total": total}
 
@@ -914,9 +916,9 @@ def _locked(session: Session, principal: Principal, hazard_id: int) -> _Current:
     row = locked.first(session.connection(), {"hazard_id": hazard_id})
     if row is None:
         raise _not_found()
-    raw_plans = row[_N]
-    plans = sorted(int(i) for i in raw_plans.split(",")) if raw_plans else []
-    return _Current(dict(zip(COLUMN_NAMES, row, strict=False)), plans, bool(row[_N + 1]))
+    return _Current(
+        dict(zip(COLUMN_NAMES, row, strict=False)), _plan_ids(row[_N]), bool(row[_N + 1])
+    )
 
 
 _EVENT_INSERT = db.Prepared(insert(_EVENT_TABLE))
