@@ -69,3 +69,45 @@ async def test_a_dropped_reader_connection_is_replaced() -> None:
     # Every reader's connection is gone: each read fails over to a new one, none fails.
     results = [await db.hot_read(one) for _ in range(get_settings().db_read_threads * 4)]
     assert results == [1] * len(results)
+
+
+@pytest.mark.anyio
+async def test_reads_taken_together_each_get_their_own_outcome() -> None:
+    """Reads queued together run in one batch on one thread; an error in one is that read's
+    alone, and the others still get their rows."""
+
+    def read(conn: Connection, n: int) -> int:
+        if n % 3 == 0:
+            raise ValueError(n)
+        return int(conn.execute(select(literal(n, Integer))).scalar_one())
+
+    async with asyncio.timeout(20):
+        outcomes = await asyncio.gather(
+            *(db.hot_read(read, n) for n in range(db._Readers.BATCH * 5)),
+            return_exceptions=True,
+        )
+    for n, outcome in enumerate(outcomes):
+        if n % 3 == 0:
+            assert isinstance(outcome, ValueError)
+            assert outcome.args == (n,)
+        else:
+            assert outcome == n
+
+
+@pytest.mark.anyio
+async def test_a_read_whose_caller_went_away_is_skipped() -> None:
+    ran: list[int] = []
+
+    def read(conn: Connection, n: int) -> int:
+        ran.append(n)
+        return n
+
+    readers = db._get_readers()
+    with readers.wakeup:  # hold the queue: both reads wait in it
+        first = asyncio.ensure_future(db.hot_read(read, 1))
+        second = asyncio.ensure_future(db.hot_read(read, 2))
+        await asyncio.sleep(0)  # both submitted
+        first.cancel()
+    async with asyncio.timeout(20):
+        assert await second == 2
+    assert ran == [2]
