@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import api, docs
-from app.core import collector, db, handlers
+from app.core import checkpoints, collector, db, handlers
 from app.core.config import get_settings
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure as configure_logging
@@ -41,7 +41,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db.configure_threads()  # the thread pool sized to the connection pool (no deadlock)
     # Last: what start-up built is frozen out of the garbage collector's sight.
     async with webhook_lifespan(app):
-        with collector.tuned(get_settings().gc_threshold):
+        with (
+            checkpoints.running(get_settings().database_url),
+            collector.tuned(get_settings().gc_threshold),
+        ):
             yield
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from app.core import checkpoints
 from app.core.config import get_settings
 
 # Explicit, stable constraint names so migrations can alter them on SQLite and PostgreSQL.
@@ -158,6 +159,12 @@ def _make_engine(url: str) -> Engine:
             # A writer takes the write lock up front: a deferred transaction that later
             # upgrades can fail with SQLITE_BUSY without waiting for busy_timeout.
             immediate = conn.get_execution_options().get("sqlite_immediate")
+            # While the server's thread runs the WAL checkpoints, commits do not
+            # (app/core/checkpoints.py); told to each connection once.
+            threshold = 0 if checkpoints.enabled() else checkpoints.SQLITE_DEFAULT
+            if conn.info.get("wal_autocheckpoint", checkpoints.SQLITE_DEFAULT) != threshold:
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={threshold}")
+                conn.info["wal_autocheckpoint"] = threshold
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -610,6 +617,7 @@ class _GroupWriter:
                         if _group.failed:  # the unit caught an error of its own write
                             raise _GroupFailed
                     session.commit()
+                    checkpoints.written()
                 except BaseException:
                     session.rollback()
                     raise
@@ -707,3 +715,4 @@ def write() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        checkpoints.written()
