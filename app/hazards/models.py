@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import BigId, UTCDateTime, enum_type
@@ -128,6 +128,14 @@ HAZARD_MACHINE: StateMachine[HazardStatus] = StateMachine(
 )
 
 
+# A partial index's condition. Both databases use such an index for a query whose WHERE
+# implies it: `deadline < :day` and `deadline IS NOT NULL` do.
+_HAS_DEADLINE: dict[str, Any] = {
+    "sqlite_where": text("deadline IS NOT NULL"),
+    "postgresql_where": text("deadline IS NOT NULL"),
+}
+
+
 class Hazard(SQLModel, table=True):
     __tablename__ = "hazard"
     # Composite indexes follow the list queries: each role's scope column, then the filter,
@@ -138,7 +146,10 @@ class Hazard(SQLModel, table=True):
         Index("ix_hazard_school_status_id", "school_id", "status", "id"),
         Index("ix_hazard_responsible_status_id", "responsible_org_id", "status", "id"),
         Index("ix_hazard_campaign_found_on_id", "campaign_id", "found_on", "id"),
-        Index("ix_hazard_status_deadline", "status", "deadline"),
+        # Hazards with a deadline only: a deadline is what these two serve (overdue and
+        # due-soon scans), and a hazard gets one when its rectification starts, so a
+        # registration or an import writes neither (~0.1 s of a 100,000-row import each).
+        Index("ix_hazard_status_deadline", "status", "deadline", **_HAS_DEADLINE),
         # Statistics (app/stats): each index covers one aggregate query shape so that it
         # reads the index only, never the rows.
         # The overview's GROUP BY status, grade, category, scope, supervised with its
@@ -163,6 +174,7 @@ class Hazard(SQLModel, table=True):
             "deadline",
             "school_id",
             "responsible_org_id",
+            **_HAS_DEADLINE,
         ),
         # The per-school and per-department tables: GROUP BY in index order.
         Index(

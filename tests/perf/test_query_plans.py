@@ -12,13 +12,14 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, inspect, select
+from sqlmodel import col
 
 from app.auth.principal import Principal
 from app.core import db
 from app.core.pagination import cursor_position, encode_cursor
 from app.hazards import service
-from app.hazards.models import HazardStatus
+from app.hazards.models import OPEN_STATUSES, Hazard, HazardStatus
 from app.stats import service as stats_service
 from app.users.models import Role
 
@@ -182,3 +183,29 @@ def test_district_overdue_sums_a_range_of_the_due_counters_index(conn: Connectio
         assert len(scans) == 1, plan
         assert "uq_hazard_due_count_campaign_id_deadline on hazard_due_count" in scans[0], plan
         assert "(campaign_id = 1) AND (deadline < " in plan.split("Index Cond", 1)[1], plan
+
+
+def test_overdue_scans_read_the_partial_deadline_indexes(conn: Connection) -> None:
+    """The two deadline indexes hold only hazards with a deadline (migration 0004): the
+    office's overdue count and the due-soon alerts' scan can still read them, their WHERE
+    (`deadline < :day`, `deadline IS NOT NULL`) implying the index's. On PostgreSQL the
+    nearly empty test table makes any index as cheap as another: the other indexes of the
+    table are dropped inside the test's transaction (rolled back), so the plan shows whether
+    the partial one can serve."""
+    day = date(2026, 11, 28)
+    if conn.dialect.name == "postgresql":
+        keep = ("ix_hazard_stats_overdue", "ix_hazard_status_deadline")
+        for index in inspect(conn).get_indexes("hazard"):
+            if index["name"] not in keep and not index.get("unique"):
+                conn.exec_driver_sql(f'DROP INDEX "{index["name"]}"')
+    count = select(func.count()).where(
+        *stats_service.hazard_scope(OFFICE, 1, stats_service.Window()),
+        stats_service.overdue_sql(day),
+    )
+    plan = "\n".join(_plan(conn, count, {}))
+    assert "ix_hazard_stats_overdue" in plan, plan
+    due = select(Hazard.id).where(
+        col(Hazard.status).in_(OPEN_STATUSES), col(Hazard.deadline).is_not(None)
+    )
+    plan = "\n".join(_plan(conn, due, {}))
+    assert "ix_hazard_status_deadline" in plan, plan
