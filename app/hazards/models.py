@@ -145,7 +145,19 @@ class Hazard(SQLModel, table=True):
         Index("ix_hazard_campaign_status_id", "campaign_id", "status", "id"),
         Index("ix_hazard_school_status_id", "school_id", "status", "id"),
         Index("ix_hazard_responsible_status_id", "responsible_org_id", "status", "id"),
-        Index("ix_hazard_campaign_found_on_id", "campaign_id", "found_on", "id"),
+        # The register's default view (newest first, often by status) reads id, status,
+        # version and updated_at (app/core/representations.py) from the index alone: a page
+        # of `rectifying` hazards walks ~320 entries for its 51 rows, and looking each row up
+        # cost 142 against 81 µs (SQLite, 1M hazards; an import's insert is unchanged).
+        Index(
+            "ix_hazard_campaign_found_on_id",
+            "campaign_id",
+            "found_on",
+            "id",
+            "status",
+            "version",
+            "updated_at",
+        ),
         # Hazards with a deadline only: a deadline is what these two serve (overdue and
         # due-soon scans), and a hazard gets one when its rectification starts, so a
         # registration or an import writes neither (~0.1 s of a 100,000-row import each).
