@@ -81,3 +81,40 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(conn: Connection)
 def test_a_statement_leaving_a_python_default_to_compute_is_refused(conn: Connection) -> None:
     with pytest.raises(TypeError, match=r"\['n'\]"):
         INSERT.first(conn, {"code": "D-1", "at": AT, "data": {}})
+
+
+def test_in_lists_expand_per_call_with_this_calls_other_values(conn: Connection) -> None:
+    """An expanded statement is kept by its lists (`_Compiled._expand`): the same lists with
+    other values, other lists, and lists too long to keep each read their own rows."""
+    for i in range(30):
+        INSERT.first(conn, {"code": f"c{i}", "at": AT, "data": {}, "n": i % 3})
+    codes_with_n = db.Prepared(
+        select(things.c.code)
+        .where(things.c.code.in_(bindparam("codes", expanding=True)), things.c.n == bindparam("n"))
+        .order_by(things.c.id)
+    )
+
+    def read(codes: list[str], n: int) -> list[str]:
+        return [row[0] for row in codes_with_n.all(conn, {"codes": codes, "n": n})]
+
+    assert read(["c0", "c1", "c2", "c3"], 0) == ["c0", "c3"]
+    assert read(["c0", "c1", "c2", "c3"], 1) == ["c1"]  # same lists, another value
+    assert read(["c1", "c4"], 1) == ["c1", "c4"]  # other lists
+    assert read(["c0", "c1", "c2", "c3"], 2) == ["c2"]
+    many = [f"c{i}" for i in range(30)]
+    assert len(many) > db._Compiled.EXPAND_ONCE
+    assert read(many, 0) == [f"c{i}" for i in range(0, 30, 3)]
+    assert read(many, 1) == [f"c{i}" for i in range(1, 30, 3)]
+
+
+def test_lists_fixed_in_the_statement_expand_beside_the_callers(conn: Connection) -> None:
+    for i in range(6):
+        INSERT.first(conn, {"code": f"c{i}", "at": AT, "data": {}, "n": i % 3})
+    fixed = db.Prepared(
+        select(things.c.code)
+        .where(things.c.n.in_([0, 1]), things.c.code.in_(bindparam("codes", expanding=True)))
+        .order_by(things.c.id)
+    )
+    for _ in range(2):  # expanded, then kept
+        rows = fixed.all(conn, {"codes": ["c0", "c2", "c4"]})
+        assert [row[0] for row in rows] == ["c0", "c4"]
