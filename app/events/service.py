@@ -113,6 +113,24 @@ def after_position(
     return list(session.exec(stmt.limit(limit)).all())
 
 
+def latest_position(session: Session) -> Position | None:
+    """The position of the newest settled event (as `after_position` would reach it), or
+    None if there is none: one row read from the end of the index, not the events."""
+    stmt = select(col(Event.txid), col(Event.id))
+    if _is_postgres(session):
+        stmt = stmt.where(col(Event.txid) < _PG_HORIZON).order_by(
+            col(Event.txid).desc(), col(Event.id).desc()
+        )
+    else:
+        stmt = stmt.order_by(col(Event.id).desc())
+    row = session.exec(stmt.limit(1)).first()
+    if row is None:
+        return None
+    txid, event_id = row
+    assert event_id is not None
+    return txid, event_id
+
+
 def position_of(event: Event) -> Position:
     assert event.id is not None
     return (event.txid, event.id)

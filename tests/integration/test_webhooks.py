@@ -20,7 +20,12 @@ from app.core import db
 from app.core.config import Settings, get_settings
 from app.core.time import now
 from app.webhooks import ssrf, worker
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookDispatchState,
+    WebhookSubscription,
+)
 from tests.conftest import World
 from tests.integration.conftest import emit_event
 from tests.integration.receiver import Receiver, receiver
@@ -338,6 +343,31 @@ def test_new_subscription_is_not_flooded_with_history(
     client: TestClient, world: World, settings: Settings, hook: Receiver
 ) -> None:
     emit_event(school_id=world.org_id("school_a"))
+    time.sleep(0.01)
+    sub = subscribe(client, world, hook.url)
+    fresh = emit_event(school_id=world.org_id("school_a"))
+    work_until(lambda: len(hook.requests) >= 1)
+    assert [d.event_id for d in _deliveries(sub["id"])] == [fresh]
+
+
+def test_with_no_subscription_the_dispatcher_moves_past_events_and_reports_no_work(
+    client: TestClient, world: World, settings: Settings, hook: Receiver
+) -> None:
+    """Nothing subscribed: the dispatcher reads no event, moves to the newest settled one
+    and returns 0 (the loop then waits its poll interval instead of spinning)."""
+    emitted = [emit_event(school_id=world.org_id("school_a")) for _ in range(3)]
+
+    def position() -> int | None:
+        with db.read() as session:
+            state = session.exec(select(WebhookDispatchState)).first()
+            return None if state is None else state.event_id
+
+    deadline = time.monotonic() + 10  # on PostgreSQL another transaction may hold them back
+    while position() != emitted[-1] and time.monotonic() < deadline:
+        assert worker.dispatch_once() == 0
+        time.sleep(0.02)
+    assert position() == emitted[-1]
+    assert worker.dispatch_once() == 0
     time.sleep(0.01)
     sub = subscribe(client, world, hook.url)
     fresh = emit_event(school_id=world.org_id("school_a"))
