@@ -1041,6 +1041,20 @@ def _store(
     return after
 
 
+def plans_changed(session: Session, hazard_ids: Iterable[int]) -> None:
+    """The plans covering these hazards changed, and with them each one's `plan_ids`: a new
+    version and updated_at, in the caller's transaction, so the ETag changes with the
+    representation (and register pages read it again, app/core/representations.py)."""
+    ids = sorted(set(hazard_ids))
+    stamp = now()
+    for start in range(0, len(ids), 500):
+        session.execute(
+            sa_update(_TABLE)
+            .where(_TABLE.c.id.in_(ids[start : start + 500]))
+            .values(version=_TABLE.c.version + 1, updated_at=stamp)
+        )
+
+
 _STAGE_STAMPS = {
     "start": "started_at",
     "escalate": "escalated_at",

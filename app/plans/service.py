@@ -507,8 +507,14 @@ def _check_hazards(
 
 
 def _replace_hazards(session: Session, plan_id: int, hazard_ids: list[int]) -> None:
+    # Import here: the hazard service may itself ask this module about plans.
+    from app.hazards import service as hazard_service
+
+    before = set(_hazard_ids(session, [plan_id]).get(plan_id, []))
     session.exec(delete(PlanHazard).where(col(PlanHazard.plan_id) == plan_id))
     session.add_all(PlanHazard(plan_id=plan_id, hazard_id=h) for h in hazard_ids)
+    # The hazards the plan starts or stops covering show other plan ids now.
+    hazard_service.plans_changed(session, before.symmetric_difference(hazard_ids))
 
 
 def _replace_milestones(session: Session, plan_id: int, milestones: list[MilestoneIn]) -> None:

@@ -236,6 +236,51 @@ def test_patch_replaces_milestones_and_hazards_and_is_audited(
     assert _post(client, world, plan_body(world, plan["hazard_ids"])).status_code == 201
 
 
+def test_a_hazards_etag_changes_when_a_plan_starts_or_stops_covering_it(
+    client: TestClient, world: World
+) -> None:
+    """`plan_ids` is part of a hazard's representation: its ETag moves with it, and a
+    register page shows the new plan ids (the page's cached rows are keyed by version)."""
+    first, second, untouched = (hazard_for(world) for _ in range(3))
+
+    def seen(hazard_id: int) -> tuple[str, list[int]]:
+        r = client.get(f"/api/v1/hazards/{hazard_id}", headers=world.h.school_a)
+        assert r.status_code == 200, r.text
+        return r.headers["ETag"], r.json()["plan_ids"]
+
+    def on_page(hazard_id: int) -> list[int]:
+        r = client.get("/api/v1/hazards?limit=100", headers=world.h.school_a)
+        assert r.status_code == 200, r.text
+        return next(h["plan_ids"] for h in r.json()["items"] if h["id"] == hazard_id)
+
+    tags = {h: seen(h)[0] for h in (first, second, untouched)}
+    assert on_page(first) == []
+    plan = create_plan(client, world, hazard_ids=[first])
+    tag, plans = seen(first)
+    assert tag != tags[first]
+    assert plans == [plan["id"]]
+    assert on_page(first) == [plan["id"]]
+    r = client.patch(
+        f"{API}/{plan['id']}",
+        json={"hazard_ids": [second]},
+        headers={**world.h.school_a, "If-Match": '"v1"'},
+    )
+    assert r.status_code == 200, r.text
+    assert seen(first)[0] != tag
+    assert seen(first)[1] == []
+    assert on_page(first) == []
+    assert seen(second)[0] != tags[second]
+    assert seen(second)[1] == [plan["id"]]
+    assert seen(untouched) == (tags[untouched], [])
+    # An edit holding the ETag read before the plan changed is refused.
+    r = client.patch(
+        f"/api/v1/hazards/{first}",
+        json={"title": "新标题"},
+        headers={**world.h.school_a, "If-Match": tag},
+    )
+    assert r.status_code == 412, r.text
+
+
 def test_patch_checks_the_hazards_it_is_given(client: TestClient, world: World) -> None:
     plan = create_plan(client, world)
     foreign = hazard_for(world, "school_b")
