@@ -670,13 +670,15 @@ def _sort(sort: str) -> tuple[Any, Any, Callable[[Any], Any], SortDir]:
 
 # What a register page reads of each row: what identifies the row's entry in
 # _REPRESENTATIONS (id, version, updated_at), and the sort key for the next cursor.
-# The stored columns' JSON and the FACTS come from there, or from one more statement for
-# the rows not there.
+# The stored columns' JSON, the FACTS, the plan ids and the pending-extension flag come
+# from there, or from one more statement for the rows not there. A hazard's version moves
+# whenever any of them does: its stored columns, a plan starting or stopping to cover it
+# (plans_changed), an extension requested or decided (a step on its timeline).
 _PAGE_NAMES = ("id", "version")
-# (stored columns' JSON without its closing brace, FACTS) by hazard.
-_REPRESENTATIONS: Representations[tuple[bytes, tuple[Any, ...]]] = Representations(
-    get_settings().hazard_cache_rows
-)
+# (stored columns' JSON without its closing brace, FACTS, plan ids as the database lists
+# them, pending extension) by hazard.
+_Entry = tuple[bytes, tuple[Any, ...], str | None, bool]
+_REPRESENTATIONS: Representations[_Entry] = Representations(get_settings().hazard_cache_rows)
 
 
 def _page_names(key: str) -> tuple[str, ...]:
@@ -697,9 +699,9 @@ _LIST_MEMO: Memo[tuple[Any, ...], db.Prepared] = Memo(_MEMO_SIZE)
 def _list_statement(
     principal: Principal, flt: HazardFilter, sort: str, has_cursor: bool, limit: int
 ) -> Any:
-    """The page (limit + 1 rows, walked in index order by the keyset on (sort key, id)) as
-    a subquery of the _page_names columns, with updated_at, the plan ids and the
-    pending-extension flag added for those rows only."""
+    """The page (limit + 1 rows, walked in index order by the keyset on (sort key, id)): the
+    _page_names columns and updated_at. The plan ids and the pending-extension flag come
+    with the row's cache entry: both change only with the row's version."""
     key, _, _, direction = _sort(sort)
     key_name = parse_sort(sort, SORT_KEYS)[0]
     names = _page_names(key_name)
@@ -719,9 +721,7 @@ def _list_statement(
     outer_order = (
         (outer_key.asc(), page.c.id.asc()) if ascending else (outer_key.desc(), page.c.id.desc())
     )
-    return sa_select(
-        *(page.c[n] for n in names), _stamp(page.c), *_derived_columns(page.c.id)
-    ).order_by(*outer_order)
+    return sa_select(*(page.c[n] for n in names), _stamp(page.c)).order_by(*outer_order)
 
 
 def _list_prepared(
@@ -752,10 +752,10 @@ _ROWS_MEMO: Memo[Principal, db.Prepared] = Memo(_MEMO_SIZE)
 
 
 def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]) -> list[Any]:
-    """The response items of `page` (rows of _page_names, then stamp, plan ids and pending
-    flag): each the stored columns' JSON with the derived fields appended."""
+    """The response items of `page` (rows of _page_names, then stamp): each the stored
+    columns' JSON with the derived fields appended."""
     shape = _Shaper(principal)
-    cached = _REPRESENTATIONS.lookup([(r[0], r[1], r[-3]) for r in page])
+    cached = _REPRESENTATIONS.lookup([(r[0], r[1], r[-1]) for r in page])
     missing = [r[0] for r, hit in zip(page, cached, strict=True) if hit is None]
     fresh: dict[int, Fragment] = {}
     if missing:
@@ -767,14 +767,14 @@ def _items(conn: Connection, principal: Principal, page: Sequence[Sequence[Any]]
             h = dict(zip(COLUMN_NAMES, row, strict=False))
             # A slice: a bytes object of its own size. orjson's output keeps the ~16 KB
             # buffer it was written in (20,000 rows held 317 MB, traced).
-            entry = (dumps(h)[:-1], _facts_of(h))
+            entry = (dumps(h)[:-1], _facts_of(h), row[_N + 1], bool(row[_N + 2]))
             made.append(((h["id"], h["version"], row[_N]), entry))
-            fresh[h["id"]] = shape.item(*entry, row[_N + 1], row[_N + 2])
+            fresh[h["id"]] = shape.item(*entry)
         _REPRESENTATIONS.store(made)
     items = []
     for r, hit in zip(page, cached, strict=True):
         if hit is not None:
-            items.append(shape.item(*hit, r[-2], r[-1]))
+            items.append(shape.item(*hit))
         elif r[0] in fresh:
             items.append(fresh[r[0]])
     return items

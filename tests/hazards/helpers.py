@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from app.attachments.models import Attachment, AttachmentParent
 from app.core import db
 from app.core.time import today
+from app.hazards import service
 from app.plans.models import Plan, PlanHazard, PlanStatus
 from tests.conftest import World
 
@@ -95,6 +96,7 @@ def plan_for(
         assert plan.id is not None
         for hid in hazard_ids:
             session.add(PlanHazard(plan_id=plan.id, hazard_id=hid))
+        service.plans_changed(session, hazard_ids)  # as the plan service does
         return plan.id
 
 

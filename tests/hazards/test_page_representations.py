@@ -16,6 +16,7 @@ from app.hazards import service
 from app.hazards.models import Hazard
 from tests.conftest import World
 from tests.hazards.helpers import API, act, insert_hazard, plan_for, register
+from tests.plans.helpers import plan_body
 
 TABLE = Hazard.__table__  # type: ignore[attr-defined]
 
@@ -100,6 +101,44 @@ def test_list_items_equal_the_hazard_itself_byte_for_byte(
     assert "request-extension" not in by_id[ids[1]]["allowed_actions"]  # one is pending
 
 
+def test_plan_ids_and_a_pending_extension_follow_the_rows_version(
+    client: TestClient, world: World, cache: Representations
+) -> None:
+    """A page no longer reads plan ids and the pending flag: they come with the cache entry,
+    made at the row's version, and a plan covering the hazard or an extension request moves
+    the version."""
+    covered, extended, untouched = (register(client, world)["id"] for _ in range(3))
+    r = act(client, world, "school_a", extended, "start", {"deadline_working_days": 5})
+    assert r.status_code == 200, r.text
+    before = {i["id"]: i for i in _page(client, world.h.school_a)}
+    assert len(cache) == 3
+    plan = client.post(
+        "/api/v1/plans",
+        json=plan_body(world, [covered]),
+        headers=world.h.school_a,
+    )
+    assert plan.status_code == 201, plan.text
+    later = (date.fromisoformat(r.json()["deadline"]) + timedelta(days=10)).isoformat()
+    r = act(
+        client,
+        world,
+        "school_a",
+        extended,
+        "request-extension",
+        {"reason": "材料未到", "requested_deadline": later},
+    )
+    assert r.status_code in (200, 201), r.text
+    after = {i["id"]: i for i in _page(client, world.h.school_a)}
+    assert after[covered]["plan_ids"] == [plan.json()["id"]]
+    assert after[covered]["version"] == before[covered]["version"] + 1
+    assert "request-extension" in before[extended]["allowed_actions"]
+    assert "request-extension" not in after[extended]["allowed_actions"]
+    assert after[untouched] == before[untouched]
+    for hazard_id, item in after.items():
+        one = client.get(f"{API}/{hazard_id}", headers=world.h.school_a)
+        assert orjson.dumps(item) == one.content
+
+
 def test_derived_fields_are_the_callers_even_from_the_cache(
     client: TestClient, world: World, cache: Representations
 ) -> None:
@@ -159,8 +198,8 @@ def test_a_row_no_longer_visible_when_read_whole_is_left_out(world: World) -> No
     mine = insert_hazard(world, "school_a")
     theirs = insert_hazard(world, "school_b")
     school_a = Principal(kind="user", id=99, role=Role.school, org_id=world.org_id("school_a"))
-    # Rows as the page statement gives them: id, version, stamp, plan ids, pending flag.
-    page = [[hid, 1, "stamp", None, 0] for hid in (mine, theirs)]
+    # Rows as the page statement gives them: id, version, stamp.
+    page = [[hid, 1, "stamp"] for hid in (mine, theirs)]
     with db.get_engine().connect() as conn:
         items = service._items(conn, school_a, page)
     assert [orjson.loads(bytes(orjson.dumps(i)))["id"] for i in items] == [mine]
