@@ -433,6 +433,13 @@ def reset_dataset() -> None:
     if added or reopened:
         with db.write() as session:
             counts.rebuild(session)
+        if engine.dialect.name == "postgresql":
+            # PostgreSQL keeps deleted and updated rows until they are vacuumed: the 100,000
+            # an import added sit at the newest end of the (campaign, found_on) index, and a
+            # page walked ~2,500 buffers of them (320 against 1,722 req/s, measured).
+            # SQLite removes them from its B-trees at once.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM (ANALYZE) hazard, hazard_event")
         log(
             f"reset: {added:,} hazards added by an earlier run deleted, "
             f"{reopened:,} verified ones reopened"
