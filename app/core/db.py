@@ -634,7 +634,7 @@ class _GroupWriter:
                 group = [self.jobs.popleft() for _ in range(min(len(self.jobs), self.MAX_GROUP))]
             if len(group) == 1 or not self._run_together(group):
                 for job in group:
-                    _deliver(job, *_outcome(job))
+                    _deliver_all([job], [_outcome(job)])
 
     def _run_together(self, group: list[_Job]) -> bool:
         """Run the group in one transaction and deliver the results; False, with nothing
@@ -682,10 +682,6 @@ def _outcome(job: _Job) -> tuple[Any, BaseException | None]:
         return context.run(fn, *args), None
     except BaseException as exc:  # handed to the awaiting route
         return None, exc
-
-
-def _deliver(job: _Job, result: Any, exc: BaseException | None) -> None:
-    _deliver_all([job], [(result, exc)])
 
 
 def _deliver_all(jobs: list[_Job], outcomes: list[tuple[Any, BaseException | None]]) -> None:

@@ -510,7 +510,7 @@ def _replace_hazards(session: Session, plan_id: int, hazard_ids: list[int]) -> N
     # Import here: the hazard service may itself ask this module about plans.
     from app.hazards import service as hazard_service
 
-    before = set(_hazard_ids(session, [plan_id]).get(plan_id, []))
+    before = set(_hazard_ids(session, [plan_id])[plan_id])
     session.exec(delete(PlanHazard).where(col(PlanHazard.plan_id) == plan_id))
     session.add_all(PlanHazard(plan_id=plan_id, hazard_id=h) for h in hazard_ids)
     # The hazards the plan starts or stops covering show other plan ids now.
