@@ -23,7 +23,7 @@ from app.core.time import local_zone, today
 from app.exports.register import EXPORT_HEADERS, label, yes_no
 from app.exports.xlsx import XlsxStream
 from app.hazards.models import OPEN_STATUSES, Hazard
-from app.hazards.service import HazardFilter
+from app.hazards.service import HazardFilter, resolve
 from app.hazards.service import _where as hazard_where
 from app.orgs.models import Org
 from app.users.models import Role
@@ -99,8 +99,9 @@ def rows(principal: Principal, flt: HazardFilter) -> Iterator[list[Any]]:
     """One list of cell values per hazard, in `EXPORT_HEADERS` order, labels in Chinese.
     Every free-text cell is neutralised against formula injection."""
     day = today()
-    stmt = _query(principal, flt).execution_options(yield_per=_BATCH)
     with db.read() as session:
+        flt = resolve(session.connection(), flt)
+        stmt = _query(principal, flt).execution_options(yield_per=_BATCH)
         for (
             code,
             school,

@@ -11,7 +11,7 @@ them to orjson without a second validation pass (issue 10).
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 from typing import Any
@@ -65,6 +65,7 @@ from app.hazards.models import (
     HazardGrade,
     HazardScope,
     HazardStatus,
+    handed_over,
 )
 from app.hazards.schemas import (
     AssignInput,
@@ -543,6 +544,9 @@ class HazardFilter:
     grade: Any = None
     scope: Any = None
     responsible_org_id: int | None = None
+    # Whether `responsible_org_id` names a school: set by `resolve` (None until then). A
+    # school's own hazards and a department's are found through different indexes.
+    responsible_is_school: bool | None = None
     overdue: bool | None = None
     supervised: bool | None = None
     found_from: date | None = None
@@ -563,9 +567,19 @@ _EQUAL_FILTERS = (
     "category",
     "grade",
     "scope",
-    "responsible_org_id",
     "supervised",
 )
+
+
+def resolve(conn: Connection, flt: HazardFilter) -> HazardFilter:
+    """`flt` with `responsible_is_school` known (one lookup by primary key when the filter
+    names a responsible org): every caller of `_where` passes a resolved filter."""
+    if flt.responsible_org_id is None or flt.responsible_is_school is not None:
+        return flt
+    kind = conn.execute(
+        sa_select(_ORG_TABLE.c.kind).where(_ORG_TABLE.c.id == flt.responsible_org_id)
+    ).scalar()
+    return replace(flt, responsible_is_school=kind == OrgKind.school)
 
 
 def _filter_values(flt: HazardFilter) -> dict[str, Any]:
@@ -577,6 +591,11 @@ def _filter_values(flt: HazardFilter) -> dict[str, Any]:
         value = getattr(flt, name)
         if value is not None:
             values[f"f_{name}"] = value
+    if flt.responsible_org_id is not None:
+        if flt.responsible_is_school is None:
+            raise RuntimeError("HazardFilter.responsible_org_id needs resolve() first")
+        arm = "f_responsible_school" if flt.responsible_is_school else "f_responsible_org_id"
+        values[arm] = flt.responsible_org_id
     if flt.status:
         values["f_status"] = list(flt.status)
     if flt.overdue is not None:
@@ -604,6 +623,13 @@ def _where(principal: Principal, flt: HazardFilter) -> list[ColumnElement[bool]]
     for name in _EQUAL_FILTERS:
         if f"f_{name}" in values:
             clauses.append(c[name] == bound(f"f_{name}"))
+    # A responsible org: a department's hazards are those handed over to it (the partial
+    # indexes' condition), a school's those at it that it still answers for itself.
+    if "f_responsible_org_id" in values:
+        clauses += [c.responsible_org_id == bound("f_responsible_org_id"), handed_over()]
+    if "f_responsible_school" in values:
+        school = bindparam("f_responsible_school", values["f_responsible_school"], c.school_id.type)
+        clauses += [c.school_id == school, c.responsible_org_id == c.school_id]
     if "f_status" in values:
         clauses.append(c.status.in_(bindparam("f_status", values["f_status"], expanding=True)))
     if flt.overdue is not None:
@@ -793,6 +819,7 @@ def list_hazards(
     """A page of the register: {"items", "next_cursor", "total"}, the items already
     serialised (orjson Fragments)."""
     _, coerce, key_value, _ = _sort(sort)
+    flt = resolve(conn, flt)
     params = _filter_values(flt)
     if cursor:
         params["cursor_key"], params["cursor_id"] = cursor_position(cursor, coerce)

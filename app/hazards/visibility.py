@@ -3,11 +3,11 @@ starts from `visible_hazards`. Deny by default."""
 
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlmodel import col
 
 from app.auth.principal import Principal
-from app.hazards.models import Hazard
+from app.hazards.models import Hazard, handed_over
 from app.orgs.models import Org, SchoolType
 from app.users.models import Capability, Role
 
@@ -18,8 +18,9 @@ def visible_hazards(principal: Principal) -> ColumnElement[bool]:
     * office, oversight, and service accounts (their scope is checked at the route): all;
     * inspectors (检查组): all — they register and verify at any school;
     * a school: its own hazards;
-    * a department: hazards it must fix, hazards it registered, hazards at schools it
-      supervises, and hazards under listed supervision by it;
+    * a department: hazards it must fix (handed over to it: `handed_over`, which lets the
+      partial index on the responsible org serve), hazards it registered, hazards at
+      schools it supervises, and hazards under listed supervision by it;
     * admins: none (they manage users and orgs, not business data).
     """
     if principal.sees_district or principal.can(Capability.inspector):
@@ -33,7 +34,7 @@ def visible_hazards(principal: Principal) -> ColumnElement[bool]:
             col(Org.supervising_org_id) == principal.org_id
         )
         return or_(
-            col(Hazard.responsible_org_id) == principal.org_id,
+            and_(col(Hazard.responsible_org_id) == principal.org_id, handed_over()),
             col(Hazard.reporter_org_id) == principal.org_id,
             col(Hazard.supervising_org_id) == principal.org_id,
             col(Hazard.school_id).in_(supervised_schools),

@@ -33,6 +33,7 @@ from app.hazards.models import (
     HazardGrade,
     HazardScope,
     HazardStatus,
+    handed_over,
 )
 from app.hazards.visibility import visible_hazards
 from app.orgs.models import Org, OrgKind
@@ -435,8 +436,32 @@ def school_rows(
     hazard appear with zeros."""
     check_window(window)
     _campaign(session, campaign_id)
+    key, _ = parse_sort(sort, SCHOOL_SORTS)
+    stmt = school_statement(principal, campaign_id, window, sort, cursor, limit, day or today())
+    rows = session.execute(stmt).all()
+    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
+    return [
+        SchoolRow(
+            school_id=r.org_id,
+            school_name=r.name,
+            **_hazard_figures(r),
+        )
+        for r in kept
+    ], next_cursor
+
+
+def school_statement(
+    principal: Principal,
+    campaign_id: int,
+    window: Window,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    day: date,
+) -> Any:
+    """The per-school table's page: each school's figures from the school's index
+    (`ix_hazard_school_status_id` holds what they read)."""
     key, direction = parse_sort(sort, SCHOOL_SORTS)
-    day = day or today()
     school = aliased(Org)
     visible_schools = select(col(Org.id)).where(
         visible_orgs(principal), col(Org.kind) == OrgKind.school
@@ -459,7 +484,7 @@ def school_rows(
         .group_by(col(school.id), col(school.name))
         .subquery()
     )
-    stmt = keyset(
+    return keyset(
         select(agg),
         key=_sort_key(agg, key),
         id_col=agg.c.org_id,
@@ -468,16 +493,6 @@ def school_rows(
         limit=limit,
         coerce=_coerce_cursor(key),
     )
-    rows = session.execute(stmt).all()
-    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
-    return [
-        SchoolRow(
-            school_id=r.org_id,
-            school_name=r.name,
-            **_hazard_figures(r),
-        )
-        for r in kept
-    ], next_cursor
 
 
 def _row_sort_value(row: Any, key: str) -> Any:
@@ -502,8 +517,34 @@ def department_rows(
     and late written reports. The district sees every department; a department only itself."""
     check_window(window)
     _campaign(session, campaign_id)
+    key, _ = parse_sort(sort, DEPARTMENT_SORTS)
+    stmt = department_statement(principal, campaign_id, window, sort, cursor, limit, day or today())
+    rows = session.execute(stmt).all()
+    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
+    return [
+        DepartmentRow(
+            org_id=r.org_id,
+            org_name=r.name,
+            **_hazard_figures(r),
+            overdue_assignments=int(r.overdue_assignments),
+            late_reports=int(r.late_reports),
+        )
+        for r in kept
+    ], next_cursor
+
+
+def department_statement(
+    principal: Principal,
+    campaign_id: int,
+    window: Window,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    day: date,
+) -> Any:
+    """The per-department table's page: the hazards handed to each department from the
+    partial `ix_hazard_stats_responsible`, its task assignments and reports."""
     key, direction = parse_sort(sort, DEPARTMENT_SORTS)
-    day = day or today()
     dept = aliased(Org)
     orgs_clause: list[Any] = [col(dept.kind) == OrgKind.department]
     if not principal.sees_district:
@@ -519,6 +560,7 @@ def department_rows(
             Hazard,
             and_(
                 col(Hazard.responsible_org_id) == col(dept.id),
+                handed_over(),
                 *hazard_scope(principal, campaign_id, window),
             ),
         )
@@ -549,7 +591,7 @@ def department_rows(
         .scalar_subquery()
     )
     extra = {"late_reports": late_reports, "overdue_assignments": overdue_assignments}
-    stmt = keyset(
+    return keyset(
         select(
             agg,
             late_reports.label("late_reports"),
@@ -562,18 +604,6 @@ def department_rows(
         limit=limit,
         coerce=_coerce_cursor(key),
     )
-    rows = session.execute(stmt).all()
-    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
-    return [
-        DepartmentRow(
-            org_id=r.org_id,
-            org_name=r.name,
-            **_hazard_figures(r),
-            overdue_assignments=int(r.overdue_assignments),
-            late_reports=int(r.late_reports),
-        )
-        for r in kept
-    ], next_cursor
 
 
 def schools(

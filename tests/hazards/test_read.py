@@ -157,6 +157,17 @@ def test_filters(client: TestClient, world: World) -> None:
     assert got("status=closed&status=rectifying") == {ids["closed"], ids["assigned"]}
     assert got(f"school_id={world.org_id('school_b')}") == {ids["closed"], ids["supervised"]}
     assert got(f"responsible_org_id={world.org_id('chengjian')}") == {ids["assigned"]}
+    # A school answers for its hazards until one is handed to a department (a different
+    # index serves each: app/hazards/models.py).
+    school_a = world.org_id("school_a")
+    own = {ids["fire"], ids["major"], ids["road"]}
+    assert got(f"responsible_org_id={school_a}") == own
+    assert got(f"responsible_org_id={school_a}&status=rectifying") == set()
+    assert got(f"responsible_org_id={world.org_id('school_b')}") == {
+        ids["closed"],
+        ids["supervised"],
+    }
+    assert got("responsible_org_id=99999") == set()
     assert got("supervised=true") == {ids["supervised"]}
     assert got("found_from=2026-11-23&found_to=2026-11-24") == {ids["major"], ids["road"]}
     assert got("q=减速带") == {ids["road"]}

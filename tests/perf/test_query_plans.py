@@ -211,3 +211,51 @@ def test_overdue_scans_read_the_partial_deadline_indexes(conn: Connection) -> No
     )
     plan = "\n".join(_plan(conn, due, {}))
     assert "ix_hazard_status_deadline" in plan, plan
+
+
+DEPARTMENT_ID, SCHOOL_ID = 50, 1000
+
+
+@pytest.mark.parametrize("status", [(), (HazardStatus.rectifying,)])
+def test_a_departments_hazards_walk_the_partial_responsible_index(
+    conn: Connection, status: tuple[HazardStatus, ...]
+) -> None:
+    """`GET /hazards?responsible_org_id=<department>`: the hazards handed to it, from the
+    index that holds only handed-over hazards (migration 0006), at any depth."""
+    flt = service.HazardFilter(
+        responsible_org_id=DEPARTMENT_ID, responsible_is_school=False, status=status
+    )
+    for cursor in (None, encode_cursor(500_000, 500_000)):
+        page = _list_plan(conn, OFFICE, flt, "-id", cursor)
+        _assert_index_walk(
+            conn, page, "ix_hazard_responsible_id", "ix_hazard_responsible_status_id"
+        )
+
+
+def test_a_schools_own_hazards_walk_the_school_index(conn: Connection) -> None:
+    """`GET /hazards?responsible_org_id=<school>`: the hazards it still answers for itself."""
+    flt = service.HazardFilter(
+        responsible_org_id=SCHOOL_ID,
+        responsible_is_school=True,
+        status=(HazardStatus.rectifying,),
+    )
+    page = _list_plan(conn, OFFICE, flt, "-id", encode_cursor(500_000, 500_000))
+    _assert_index_walk(conn, page, "ix_hazard_school_status_id")
+
+
+def test_per_school_and_per_department_tables_read_their_indexes_only(
+    conn: Connection,
+) -> None:
+    """The statistics' tables: each school's figures from the school's index, each
+    department's from the partial (campaign, responsible org) one; no hazard row is read
+    on SQLite (covering indexes)."""
+    args = (OFFICE, 1, stats_service.Window(), "name", None, 50, date(2026, 11, 28))
+    cases = {
+        "ix_hazard_school_status_id": stats_service.school_statement(*args),
+        "ix_hazard_stats_responsible": stats_service.department_statement(*args),
+    }
+    for index, stmt in cases.items():
+        plan = "\n".join(_plan(conn, stmt, {}))
+        assert index in plan, plan
+        if conn.dialect.name == "sqlite":
+            assert f"USING COVERING INDEX {index}" in plan, plan
