@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     db_read_threads: int = Field(default=4, ge=1, le=64)
     # Net allocations between two young-generation collections (CPython's default is 700):
     # see app/core/collector.py.
-    gc_threshold: int = Field(default=10_000, ge=100, le=1_000_000)
+    gc_threshold: int = Field(default=100_000, ge=100, le=1_000_000)
     # Hazards whose stored columns each worker keeps serialised for the register's pages
     # (~2 KB each; 0 turns it off): see app/core/representations.py.
     hazard_cache_rows: int = Field(default=20_000, ge=0, le=1_000_000)
