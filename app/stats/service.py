@@ -7,7 +7,7 @@ on write (`app.hazards.counts`), overdue included: the open hazards per deadline
 up to today. Everyone else, and any date range, gets the live query over covering indexes.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -420,6 +420,22 @@ def _coerce_cursor(key: str) -> Any:
     return str if key == "name" else int
 
 
+def _table_page(
+    session: Session,
+    campaign_id: int,
+    window: Window,
+    key: str,
+    limit: int,
+    statement: Callable[[], Any],
+) -> tuple[Sequence[Any], str | None]:
+    """A page of a per-org table: the window and campaign checked, `statement()` run, and
+    the rows past `limit` turned into the next cursor on (sort value, org id)."""
+    check_window(window)
+    _campaign(session, campaign_id)
+    rows = session.execute(statement()).all()
+    return split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
+
+
 def school_rows(
     session: Session,
     principal: Principal,
@@ -434,12 +450,14 @@ def school_rows(
     """Schools the caller may see (its own for a school, supervised ones for a department),
     each with the figures of the hazards at it that the caller may see; schools without any
     hazard appear with zeros."""
-    check_window(window)
-    _campaign(session, campaign_id)
-    key, _ = parse_sort(sort, SCHOOL_SORTS)
-    stmt = school_statement(principal, campaign_id, window, sort, cursor, limit, day or today())
-    rows = session.execute(stmt).all()
-    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
+    kept, next_cursor = _table_page(
+        session,
+        campaign_id,
+        window,
+        parse_sort(sort, SCHOOL_SORTS)[0],
+        limit,
+        lambda: school_statement(principal, campaign_id, window, sort, cursor, limit, day),
+    )
     return [
         SchoolRow(
             school_id=r.org_id,
@@ -457,11 +475,12 @@ def school_statement(
     sort: str,
     cursor: str | None,
     limit: int,
-    day: date,
+    day: date | None = None,
 ) -> Any:
     """The per-school table's page: each school's figures from the school's index
     (`ix_hazard_school_status_id` holds what they read)."""
     key, direction = parse_sort(sort, SCHOOL_SORTS)
+    day = day or today()
     school = aliased(Org)
     visible_schools = select(col(Org.id)).where(
         visible_orgs(principal), col(Org.kind) == OrgKind.school
@@ -515,12 +534,14 @@ def department_rows(
 ) -> tuple[list[DepartmentRow], str | None]:
     """Departments with the hazards they are responsible for, their overdue task assignments
     and late written reports. The district sees every department; a department only itself."""
-    check_window(window)
-    _campaign(session, campaign_id)
-    key, _ = parse_sort(sort, DEPARTMENT_SORTS)
-    stmt = department_statement(principal, campaign_id, window, sort, cursor, limit, day or today())
-    rows = session.execute(stmt).all()
-    kept, next_cursor = split_page(rows, limit, lambda r: (_row_sort_value(r, key), r.org_id))
+    kept, next_cursor = _table_page(
+        session,
+        campaign_id,
+        window,
+        parse_sort(sort, DEPARTMENT_SORTS)[0],
+        limit,
+        lambda: department_statement(principal, campaign_id, window, sort, cursor, limit, day),
+    )
     return [
         DepartmentRow(
             org_id=r.org_id,
@@ -540,11 +561,12 @@ def department_statement(
     sort: str,
     cursor: str | None,
     limit: int,
-    day: date,
+    day: date | None = None,
 ) -> Any:
     """The per-department table's page: the hazards handed to each department from the
     partial `ix_hazard_stats_responsible`, its task assignments and reports."""
     key, direction = parse_sort(sort, DEPARTMENT_SORTS)
+    day = day or today()
     dept = aliased(Org)
     orgs_clause: list[Any] = [col(dept.kind) == OrgKind.department]
     if not principal.sees_district:
