@@ -13,10 +13,11 @@ makes collections rarer without changing what they find. Reference counting stil
 almost everything at once; only garbage cycles wait a little longer. With both, p99 ~10 ms
 and ~50 % more get-by-ids per second on the same run.
 
-The threshold was 10,000 until a register page (50 hazards, ~2,000 containers) showed it
-(session 6, five pairs of fresh servers): at 100,000 the bench's page served 2,064-2,255
-against 1,827-2,151 req/s with p99 29.9-32.9 against 31.4-38.9 ms; get-by-id alike either
-way (3,940-4,259 against 3,906-4,169 req/s, p99 14-16 ms).
+The threshold was 10,000 until session 6 compared 100,000 on fresh servers (1M bench): the
+bench's register page 2,064-2,255 against 1,827-2,151 req/s, p99 29.9-32.9 against
+31.4-38.9 ms (five pairs); registrations 1,399-1,571 against 1,090-1,439 req/s (three
+pairs); get-by-id alike (3,940-4,259 against 3,906-4,169 req/s, p99 14-16 ms). After
+8 s of get-by-ids had filled the row cache the page was alike either way (two pairs).
 """
 
 import gc
