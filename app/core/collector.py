@@ -17,7 +17,9 @@ The threshold was 10,000 until session 6 compared 100,000 on fresh servers (1M b
 bench's register page 2,064-2,255 against 1,827-2,151 req/s, p99 29.9-32.9 against
 31.4-38.9 ms (five pairs); registrations 1,399-1,571 against 1,090-1,439 req/s (three
 pairs); get-by-id alike (3,940-4,259 against 3,906-4,169 req/s, p99 14-16 ms). After
-8 s of get-by-ids had filled the row cache the page was alike either way (two pairs).
+8 s of get-by-ids had filled the row cache (the bench's order), the page was slightly
+better at 100,000 in three pairs (p99 37.6-44.3 against 40.7-47.4 ms) and slightly worse
+in two (35.3/42.4 against 35.0/32.8 ms).
 """
 
 import gc

@@ -933,8 +933,9 @@ def _insert_hazards(
 def _import_cache(connection: Connection) -> Iterator[None]:
     """A large SQLite page cache for the import's transaction, the default again after.
 
-    The school-keyed indexes take rows in random order; with SQLite's default 2 MB page
-    cache every insert into them misses (2.8 s against 1.9 s for 100,000 rows, measured).
+    Indexes led by the school or the finding date take rows in random order; with SQLite's
+    default 2 MB page cache every insert into them missed (2.8 s against 1.9 s for 100,000
+    rows when four indexes were led by the school, measured).
     The whole transaction keeps it: shrinking the cache between the hazards and their
     timeline spilled the hazards' dirty pages there and then (the timeline's INSERT took
     1.2 s with the small cache, ~0.1 s with the large one, 1M hazards)."""
