@@ -146,6 +146,13 @@ _HANDED_OVER: dict[str, Any] = {
 }
 
 
+def handed_over() -> ColumnElement[bool]:
+    """`HANDED_OVER_SQL` as a clause: what a query for a department's hazards adds to its
+    WHERE so that the partial indexes on `responsible_org_id` may serve it. It holds for every
+    hazard whose responsible org is a department (never a school)."""
+    return col(Hazard.responsible_org_id) != col(Hazard.school_id)
+
+
 class Hazard(SQLModel, table=True):
     __tablename__ = "hazard"
     # Composite indexes follow the list queries: each role's scope column, then the filter,
@@ -345,10 +352,3 @@ class HazardCodeCounter(SQLModel, table=True):
 
 # Keeps the statistics counters (hazard_count) in step with every flush of a Hazard.
 from app.hazards import counts as _counts  # noqa: E402, F401
-
-
-def handed_over() -> ColumnElement[bool]:
-    """`HANDED_OVER_SQL` as a clause: what a query for a department's hazards adds to its
-    WHERE so that the partial indexes on `responsible_org_id` may serve it. It holds for every
-    hazard whose responsible org is a department (never a school)."""
-    return col(Hazard.responsible_org_id) != col(Hazard.school_id)
