@@ -190,7 +190,12 @@ def shape(table: importer.Table) -> tuple[list[str], list[int], list[list[str]]]
     return table.header, list(table.numbers), [list(c) for c in table.columns]
 
 
-def test_splitting_a_csv_without_quotes_gives_the_csv_modules_rows() -> None:
+@pytest.mark.parametrize("block", [2, importer._SPLIT_ROWS])
+def test_splitting_a_csv_without_quotes_gives_the_csv_modules_rows(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Also split two rows at a time, so most files cross a block's end."""
+    monkeypatch.setattr(importer, "_SPLIT_ROWS", block)
     rng = random.Random(3)
     pieces = ["a", "学校", " ", "\u3000", "\t", ",", ",", "\r\n", "\n", "\r", "x y", "1.5"]
     split = 0
@@ -213,6 +218,17 @@ def test_splitting_a_csv_without_quotes_gives_the_csv_modules_rows() -> None:
         split += 1
         assert shape(fast) == shape(csv_module_table(text)), repr(text)
     assert split > 1000  # most of these files take the fast path
+
+
+def test_a_column_keeps_one_string_per_distinct_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_SPLIT_ROWS", 2)
+    text = "类别,标题\n" + "".join(f"消防,隐患{i}\n" for i in range(5))
+    fast = importer._split_table(text)
+    assert fast is not None
+    category, title = fast.columns
+    assert list(category) == ["消防"] * 5
+    assert all(cell is category[0] for cell in category)  # across blocks too
+    assert list(title) == [f"隐患{i}" for i in range(5)]
 
 
 def test_a_csv_with_quotes_or_ragged_rows_is_read_by_the_csv_module() -> None:
