@@ -198,8 +198,8 @@ def _split_table(text: str) -> Table | None:
     are the lines (ended by \\r\\n, \\r or \\n) and its fields their comma-separated parts.
     When every line has the header's number of fields, a block of lines is joined, split at
     its commas, and each column sliced out of it: no list per row (the csv module took
-    0.45 s for 100,000 rows of 14 Chinese text cells and this 0.1 s, measured; a list per
-    row also feeds the cyclic garbage collector).
+    0.45 s for 100,000 rows of 14 Chinese text cells and this 0.1-0.2 s, measured; a list
+    per row also feeds the cyclic garbage collector).
 
     A block, not the whole body, and one string per distinct cell of a column: a string
     for every cell of 100,000 rows was ~100 MB that each import took from the operating
@@ -208,8 +208,8 @@ def _split_table(text: str) -> Table | None:
     block's freed, and a column of a few distinct values keeps a few strings: 12,000
     faults. The lookups make the split itself slower (0.155 → 0.20 s in-process) and the
     validation, whose sets and dicts of cells then meet one object per distinct cell,
-    faster (0.23-0.27 → 0.16-0.19 s); an import over HTTP after the bench's transitions
-    took 1.74-1.81 s against 1.88-2.01 s (measured)."""
+    faster (0.23-0.27 → 0.16-0.19 s in-process); an import over HTTP after the bench's
+    transitions took 1.74-1.81 s against 1.88-2.01 s (measured)."""
     if '"' in text:
         return None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
