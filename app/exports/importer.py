@@ -233,10 +233,10 @@ def _split_table(text: str) -> Table | None:
     if set(map(str.count, data, repeat(","))) != {width - 1}:
         return None  # rows wider or narrower than the header
     columns: list[list[str]] = [[] for _ in range(width)]
-    kept: list[dict[str, str]] = [{} for _ in range(width)]
+    distinct: list[dict[str, str]] = [{} for _ in range(width)]  # each column's cells
     for start in range(0, len(data), _SPLIT_ROWS):
         flat = ",".join(data[start : start + _SPLIT_ROWS]).split(",")
-        for index, (column, seen) in enumerate(zip(columns, kept, strict=True)):
+        for index, (column, seen) in enumerate(zip(columns, distinct, strict=True)):
             cells = flat[index::width]
             column += map(seen.setdefault, cells, cells)
     return Table(header, numbers, columns)
